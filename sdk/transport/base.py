@@ -1,0 +1,173 @@
+"""The transport seam: the only thing app and asset code know about brokers.
+
+Two implementations honour this contract: the Kafka + ksqlDB production transport
+(``openfactory.kafka.KafkaTransport``) and the in-memory one
+(``openfactory.testing.InMemoryTransport``). The shared contract suite in
+``tests/contract`` runs against both.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from openfactory.errors import DeliveryError
+
+logger = logging.getLogger("openfactory.transport")
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One record as the broker holds it: ``value`` is the raw bytes, ``None`` for a tombstone."""
+
+    topic: str
+    key: str | None
+    value: bytes | None
+    partition: int = 0
+    offset: int = -1
+    timestamp_ms: int = 0
+
+    @property
+    def is_tombstone(self) -> bool:
+        """True for a record whose value is null (a delete marker for its key)."""
+        return self.value is None
+
+    def json(self) -> Any:
+        """Decode the value as JSON (``None`` for a tombstone); raises ``ValueError`` if not JSON."""
+        return None if self.value is None else json.loads(self.value)
+
+    def __repr__(self) -> str:
+        value = "<tombstone>" if self.value is None else self.value[:60].decode(errors="replace")
+        return f"Record({self.topic}[{self.partition}]@{self.offset} key={self.key!r} {value})"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """Outcome of one publish: ``error`` is ``None`` when the broker acknowledged the record."""
+
+    record: Record
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the record was delivered."""
+        return self.error is None
+
+    def as_error(self) -> DeliveryError:
+        """The failure as a ``DeliveryError`` naming the record's asset and attribute."""
+        return DeliveryError(
+            self.error or "unknown error",
+            topic=self.record.topic,
+            key=self.record.key,
+            attribute_id=attribute_id_of(self.record.value),
+        )
+
+
+RecordCallback = Callable[[Record], None]
+DeliveryCallback = Callable[[DeliveryReport], None]
+
+
+class Subscription(ABC):
+    """A live subscription; ``stop()`` ends it (idempotent)."""
+
+    @abstractmethod
+    def stop(self) -> None:
+        """Stop delivering records to this subscription's callback."""
+
+
+@dataclass
+class FlushResult:
+    """What ``Transport.flush`` achieved: records still undelivered and failures seen so far."""
+
+    undelivered: int = 0
+    failures: list[DeliveryReport] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when everything published was delivered."""
+        return self.undelivered == 0 and not self.failures
+
+
+class Transport(ABC):
+    """Publish/subscribe on Kafka topics and pull queries on ksqlDB.
+
+    Records published with the same key are delivered in order. ``publish`` never blocks on
+    the network; failures are reported through ``on_delivery``, logged, and kept in
+    ``failures`` so that nothing is lost silently.
+    """
+
+    def __init__(self) -> None:
+        self.failures: list[DeliveryReport] = []
+        self._topics: dict[str, str] = {}
+
+    def topic_for(self, name: str) -> str:
+        """Kafka topic behind ksqlDB stream or table ``name`` (cached); raises ``KSQLDBError``."""
+        key = name.upper()
+        if key not in self._topics:
+            self._topics[key] = self._resolve_topic(name)
+        return self._topics[key]
+
+    @abstractmethod
+    def _resolve_topic(self, name: str) -> str:
+        """Ask ksqlDB for the topic of ``name``."""
+
+    @abstractmethod
+    def publish(
+        self,
+        topic: str,
+        key: str,
+        value: bytes | None,
+        on_delivery: DeliveryCallback | None = None,
+    ) -> None:
+        """Queue one record (``value=None`` publishes a tombstone); raises ``TransportError``."""
+
+    @abstractmethod
+    def subscribe(self, topic: str, key: str | None, callback: RecordCallback) -> Subscription:
+        """Deliver every record of ``key`` (all keys if ``None``) published from now on."""
+
+    @abstractmethod
+    def query(self, sql: str) -> list[dict[str, Any]]:
+        """Run a ksqlDB pull query and return its rows; raises ``KSQLDBError``."""
+
+    @abstractmethod
+    def flush(self, timeout: float = 10.0) -> FlushResult:
+        """Block until every queued record is delivered or ``timeout`` seconds have passed."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Flush, stop this transport's subscriptions and release its resources (idempotent)."""
+
+    def _report(self, report: DeliveryReport, on_delivery: DeliveryCallback | None) -> None:
+        """Record and log a delivery outcome, then pass it to the caller's callback."""
+        if not report.ok:
+            self.failures.append(report)
+            logger.error("%s", report.as_error())
+        if on_delivery is not None:
+            on_delivery(report)
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def attribute_id_of(value: bytes | None) -> str | None:
+    """The ``ID`` field of an encoded asset record, if it has one (for error messages)."""
+    if value is None:
+        return None
+    try:
+        decoded = json.loads(value)
+    except ValueError:
+        return None
+    return decoded.get("ID") if isinstance(decoded, dict) else None

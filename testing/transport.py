@@ -1,0 +1,82 @@
+"""The in-memory implementation of the transport interface (fake broker + fake ksqlDB)."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from typing_extensions import override
+
+from openfactory.errors import TransportError
+from openfactory.transport import (
+    DeliveryCallback,
+    DeliveryReport,
+    FlushResult,
+    RecordCallback,
+    Subscription,
+    Transport,
+)
+
+if TYPE_CHECKING:
+    from openfactory.testing.broker import FakeBroker
+    from openfactory.testing.ksqldb import FakeKSQLDB
+
+
+class InMemoryTransport(Transport):
+    """A transport on a ``FakeBroker`` with a ``FakeKSQLDB`` answering the queries."""
+
+    def __init__(self, broker: FakeBroker, ksqldb: FakeKSQLDB) -> None:
+        super().__init__()
+        self.broker = broker
+        self.ksqldb = ksqldb
+        self._subscriptions: list[Subscription] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @override
+    def _resolve_topic(self, name: str) -> str:
+        return self.ksqldb.get_kafka_topic(name)
+
+    @override
+    def publish(
+        self,
+        topic: str,
+        key: str,
+        value: bytes | None,
+        on_delivery: DeliveryCallback | None = None,
+    ) -> None:
+        if self._closed:
+            raise TransportError(f"cannot publish to {topic!r}: the transport is closed")
+
+        def acknowledge(report: DeliveryReport) -> None:
+            self._report(report, on_delivery)
+
+        self.broker.produce(topic, key, value, acknowledge)
+
+    @override
+    def subscribe(self, topic: str, key: str | None, callback: RecordCallback) -> Subscription:
+        if self._closed:
+            raise TransportError(f"cannot subscribe to {topic!r}: the transport is closed")
+        subscription = self.broker.subscribe(topic, key, callback)
+        with self._lock:
+            self._subscriptions.append(subscription)
+        return subscription
+
+    @override
+    def query(self, sql: str) -> list[dict[str, Any]]:
+        return self.ksqldb.query(sql)
+
+    @override
+    def flush(self, timeout: float = 10.0) -> FlushResult:
+        return FlushResult(self.broker.flush(timeout), list(self.failures))
+
+    @override
+    def close(self) -> None:
+        if self._closed:
+            return
+        self.flush()
+        self._closed = True
+        with self._lock:
+            subscriptions, self._subscriptions = self._subscriptions, []
+        for subscription in subscriptions:
+            subscription.stop()
