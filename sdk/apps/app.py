@@ -1,0 +1,221 @@
+"""``OpenFactoryApp``: an asset with a main loop, methods callable over OpenFactory and a clean
+shutdown, compatible with the documented OpenFactory API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import threading
+from types import FrameType
+from typing import Any
+
+from openfactory._version import OPENFACTORY_LICENSE, OPENFACTORY_MANUFACTURER, __version__
+from openfactory.apps.declared import declared_attributes
+from openfactory.apps.dispatch import CommandDispatcher, CommandObserver
+from openfactory.apps.environment import app_logger, app_uuid_from_env
+from openfactory.apps.methods import collect_methods
+from openfactory.apps.shutdown import ShutdownReport, shutdown_steps
+from openfactory.assets.asset import Asset
+from openfactory.assets.attribute import AssetAttribute
+from openfactory.storage import storage_from_env
+from openfactory.transport.wire import COMMAND_SUFFIX, COMMAND_TAG, METHOD_TAG
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class _StopRequested(BaseException):
+    """Raised into the main loop by a signal; BaseException so ``except Exception`` can't eat it."""
+
+
+class OpenFactoryApp(Asset):
+    """Generic OpenFactory application: an ``Asset`` with metadata, logging and a lifecycle.
+
+    Subclasses implement ``main_loop()`` (started by ``run()``) or ``async_main_loop()``
+    (started by ``async_run()``). Raises ``ConfigurationError`` at construction for a bad
+    environment (``APP_UUID``/``SWARM_*``, ``STORAGE``, no broker configured).
+    """
+
+    def __init__(
+        self,
+        ksqlClient: Any,  # noqa: N803 - the documented OpenFactory parameter name
+        bootstrap_servers: str | None = None,
+        asset_router_url: str | None = None,
+        loglevel: str = "INFO",
+        test_mode: bool = False,
+    ) -> None:
+        uuid = app_uuid_from_env()
+        setattr_ = object.__setattr__
+        setattr_(self, "logger", app_logger(uuid, loglevel))
+        setattr_(self, "storage", storage_from_env())
+        setattr_(self, "_methods", collect_methods(type(self)))
+        setattr_(self, "_stop_lock", threading.Lock())
+        setattr_(self, "_shutdown_report", None)
+        setattr_(self, "_running_thread", None)
+        setattr_(self, "_main_task", None)
+        setattr_(self, "_stop_reason", None)
+        setattr_(self, "_dispatcher", CommandDispatcher(self, self._methods, self.logger))
+        super().__init__(
+            uuid,
+            ksqlClient,
+            bootstrap_servers or os.getenv("KAFKA_BROKER"),
+            asset_router_url or os.getenv("ASSET_ROUTER_URL"),
+            test_mode,
+        )
+        for attribute_id, attribute in self._standard_attributes().items():
+            self.add_attribute(attribute_id, attribute)
+        for name, declared in declared_attributes(type(self)).items():
+            self.add_attribute(name, declared.initial())
+        for spec in self._methods.values():
+            self.add_attribute(
+                spec.name, AssetAttribute(spec.contract_json(), "Method", METHOD_TAG)
+            )
+        self._install_signal_handlers()
+
+    @staticmethod
+    def _standard_attributes() -> dict[str, AssetAttribute]:
+        def event(value: str, tag: str) -> AssetAttribute:
+            return AssetAttribute(value, "Events", tag)
+
+        return {
+            "application_version": event(
+                os.getenv("APPLICATION_VERSION", "latest"), "Application.Version"
+            ),
+            "application_manufacturer": event(
+                os.getenv("APPLICATION_MANUFACTURER", "OpenFactoryIO"), "Application.Manufacturer"
+            ),
+            "application_license": event(
+                os.getenv("APPLICATION_LICENSE", "BSD-3-Clause license"), "Application.License"
+            ),
+            "openfactory_manufacturer": event(OPENFACTORY_MANUFACTURER, "Library.Manufacturer"),
+            "openfactory_license": event(OPENFACTORY_LICENSE, "Library.License"),
+            "openfactory_version": event(__version__, "Library.Version"),
+        }
+
+    # the documented lifecycle -------------------------------------------------------------
+    def welcome_banner(self) -> None:
+        """Print a welcome banner to stdout; override to customise."""
+        print(
+            f"OpenFactory app {type(self).__name__} ({self.asset_uuid}) "
+            f"- openfactory-app-sdk {__version__}",
+            flush=True,
+        )
+
+    def main_loop(self) -> None:
+        """The app's work, run by ``run()``; raises ``NotImplementedError`` unless overridden."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement main_loop() to be started with run()"
+        )
+
+    async def async_main_loop(self) -> None:
+        """The app's async work, awaited by ``async_run()``; ``NotImplementedError`` by default."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement async_main_loop() to be started with async_run()"
+        )
+
+    def app_event_loop_stopped(self) -> None:
+        """Called once during shutdown, after deregistration; override to release resources."""
+
+    def run(self) -> None:
+        """Banner, ``avail=AVAILABLE``, ``main_loop()``; any end of the loop shuts the app down.
+
+        An exception in the loop is logged, not raised; SIGINT/SIGTERM stop the loop.
+        """
+        object.__setattr__(self, "_running_thread", threading.get_ident())
+        try:
+            self._start()
+            self.main_loop()
+        except _StopRequested:
+            pass
+        except Exception as err:
+            self.logger.exception("main loop stopped by %s: %s", type(err).__name__, err)
+        finally:
+            object.__setattr__(self, "_running_thread", None)
+            self.shutdown()
+
+    async def async_run(self) -> None:
+        """Like ``run()`` but awaits ``async_main_loop()``; signals cancel the loop's task."""
+        loop = asyncio.get_running_loop()
+        self._dispatcher.loop = loop
+        installed: list[int] = []
+        try:
+            self._start()
+            task = asyncio.ensure_future(self.async_main_loop())
+            object.__setattr__(self, "_main_task", task)
+            installed = self._install_loop_signal_handlers(loop)
+            await task
+        except asyncio.CancelledError:
+            if self._stop_reason is None:
+                raise
+        except Exception as err:
+            self.logger.exception("async main loop stopped by %s: %s", type(err).__name__, err)
+        finally:
+            for signum in installed:
+                loop.remove_signal_handler(signum)
+            object.__setattr__(self, "_main_task", None)
+            self.shutdown()
+            self._dispatcher.loop = None
+
+    def signal_handler(self, signum: int, frame: FrameType | None) -> None:
+        """Handle SIGINT/SIGTERM: stop the running loop and shut the app down.
+
+        Outside ``run()``/``async_run()`` the app is shut down and ``SystemExit(0)`` raised.
+        """
+        name = signal.Signals(signum).name if signum in signal.Signals else str(signum)
+        self.logger.info("received %s, stopping", name)
+        object.__setattr__(self, "_stop_reason", name)
+        task = self._main_task
+        if task is not None and not task.done():
+            task.get_loop().call_soon_threadsafe(task.cancel)
+            return
+        if self._running_thread == threading.get_ident():
+            raise _StopRequested(name)
+        self.shutdown()
+        raise SystemExit(0)
+
+    def shutdown(self) -> ShutdownReport:
+        """Deregister, call ``app_event_loop_stopped()``, flush and close; runs once.
+
+        Returns the report of the first shutdown (what was done, what stayed undelivered).
+        """
+        with self._stop_lock:
+            if self._shutdown_report is None:
+                report = shutdown_steps(self)
+                object.__setattr__(self, "_shutdown_report", report)
+        return self._shutdown_report
+
+    def add_command_observer(self, observer: CommandObserver) -> None:
+        """Call ``observer(CommandOutcome)`` after each command is executed, fails or is rejected."""
+        self._dispatcher.observers.append(observer)
+
+    # internals --------------------------------------------------------------------------
+    def _start(self) -> None:
+        self.welcome_banner()
+        self.add_attribute("avail", AssetAttribute("AVAILABLE", "Events", "Availability"))
+
+    def _on_attribute(self, attribute: AssetAttribute) -> None:
+        attribute_id = attribute.id or ""
+        if (
+            attribute_id.endswith(COMMAND_SUFFIX)
+            and attribute.tag == COMMAND_TAG
+            and attribute.type == "OpenFactory"
+        ):
+            self._dispatcher.dispatch(attribute_id[: -len(COMMAND_SUFFIX)], attribute.value)
+
+    def _install_signal_handlers(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            self.logger.debug("not in the main thread: SIGINT/SIGTERM handlers not installed")
+            return
+        for signum in _SIGNALS:
+            signal.signal(signum, self.signal_handler)
+
+    def _install_loop_signal_handlers(self, loop: asyncio.AbstractEventLoop) -> list[int]:
+        if threading.current_thread() is not threading.main_thread():
+            return []
+        installed = []
+        for signum in _SIGNALS:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, self.signal_handler, signum, None)
+                installed.append(signum)
+        return installed

@@ -1,0 +1,85 @@
+"""Attributes declared on an app class: ``status = EventAttribute(value="idle", tag="App.Status")``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, overload
+
+from openfactory.assets.attribute import AssetAttribute
+from openfactory.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from openfactory.assets.asset import Asset
+
+
+class DeclaredAttribute:
+    """A class-level attribute declaration, published when the app starts.
+
+    Reading it on an app gives the current ``AssetAttribute``; assigning publishes a new value.
+    Subclasses inherit declarations and may redeclare them to override value or tag.
+    """
+
+    type: str = "Samples"
+
+    def __init__(self, value: Any = "UNAVAILABLE", tag: str = "UNAVAILABLE") -> None:
+        if not isinstance(tag, str) or not tag:
+            raise ConfigurationError(
+                f"{type(self).__name__} tag must be a non-empty str, got {tag!r}"
+            )
+        self.value = value
+        self.tag = tag
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def initial(self) -> AssetAttribute:
+        """The attribute published at start-up."""
+        return AssetAttribute(self.value, self.type, self.tag)
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> DeclaredAttribute: ...
+    @overload
+    def __get__(self, instance: Asset, owner: type) -> AssetAttribute: ...
+    def __get__(self, instance: Asset | None, owner: type) -> DeclaredAttribute | AssetAttribute:
+        if instance is None:
+            return self
+        current = instance._state.get(self.name)
+        return current if current is not None else self.initial()
+
+    def __set__(self, instance: Asset, value: Any) -> None:
+        if not isinstance(value, AssetAttribute):
+            value = AssetAttribute(value, self.type, self.tag)
+        instance.add_attribute(self.name, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(value={self.value!r}, tag={self.tag!r})"
+
+
+class EventAttribute(DeclaredAttribute):
+    """An ``Events`` attribute declared on an app class."""
+
+    type = "Events"
+
+
+class SampleAttribute(DeclaredAttribute):
+    """A ``Samples`` attribute declared on an app class."""
+
+    type = "Samples"
+
+
+class ConditionAttribute(DeclaredAttribute):
+    """A ``Condition`` attribute declared on an app class."""
+
+    type = "Condition"
+
+
+def declared_attributes(cls: type) -> dict[str, DeclaredAttribute]:
+    """Every attribute declared on ``cls`` and its bases; the most derived declaration wins."""
+    found: dict[str, DeclaredAttribute] = {}
+    for klass in reversed(cls.__mro__):
+        for name, value in vars(klass).items():
+            if isinstance(value, DeclaredAttribute):
+                found[name] = value
+            elif name in found:
+                del found[name]  # a subclass replaced the declaration with something else
+    return found

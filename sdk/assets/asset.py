@@ -1,0 +1,432 @@
+"""``Asset``: a live view of any OpenFactory asset, read from ksqlDB and kept current from Kafka."""
+
+from __future__ import annotations
+
+import json
+import logging
+import operator
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from openfactory.assets.attribute import AssetAttribute
+from openfactory.commands import CommandEnvelope
+from openfactory.errors import CommandError, ConfigurationError, KSQLDBError
+from openfactory.transport import Record, Subscription, Transport, open_transport
+from openfactory.transport.wire import (
+    ASSETS_STREAM,
+    ASSETS_TABLE,
+    COMMAND_SUFFIX,
+    COMMAND_TAG,
+    asset_record,
+    ksql_string,
+)
+
+logger = logging.getLogger("openfactory.assets")
+
+MessageCallback = Callable[[str, dict[str, Any]], None]
+REFERENCES_TAG = "AssetsReferences"
+_POLL_INTERVAL = 0.05
+
+
+def _validate_id(kind: str, value: object) -> str:
+    if not isinstance(value, str) or not value or value != value.strip():
+        raise ConfigurationError(
+            f"{kind} must be a non-empty string without surrounding spaces, got {value!r}"
+        )
+    return value
+
+
+def _ksql_value(value: Any, type_: str) -> Any:
+    """ksqlDB holds VALUE as a string; give samples back as numbers where they are numbers."""
+    if type_ == "Samples" and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+class Asset:
+    """A live view of asset ``asset_uuid``: attributes read by name, assignment publishes.
+
+    State is loaded from ksqlDB and kept current from the broker; an unknown attribute
+    reads as ``UNAVAILABLE``. Raises ``ConfigurationError`` for a bad UUID or broker setup.
+    """
+
+    def __init__(
+        self,
+        asset_uuid: str,
+        ksqlClient: Any,  # noqa: N803 - the documented OpenFactory parameter name
+        bootstrap_servers: str | None = None,
+        asset_router_url: str | None = None,
+        test_mode: bool = False,
+    ) -> None:
+        setattr_ = super().__setattr__
+        setattr_("asset_uuid", _validate_id("asset_uuid", asset_uuid))
+        setattr_("ksql", ksqlClient)
+        setattr_("bootstrap_servers", bootstrap_servers)
+        setattr_("asset_router_url", asset_router_url)
+        setattr_("test_mode", test_mode)
+        setattr_("_state", {})
+        setattr_("_changed", threading.Condition(threading.RLock()))
+        setattr_("_subscriptions", {})
+        setattr_("_closed", False)
+        transport = open_transport(ksqlClient, bootstrap_servers, test_mode)
+        setattr_("_transport", transport)
+        setattr_("_assets_topic", transport.topic_for(ASSETS_STREAM))
+        # Subscribe before loading so no update can fall between the query and the feed.
+        self._subscribe("_state", None, self._on_record)
+        self._load_state()
+
+    # reading and writing attributes ---------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        attribute = self._state.get(name)
+        if attribute is not None and attribute.type == "Method":
+            return self._method_caller(name)
+        return attribute if attribute is not None else AssetAttribute.unavailable(name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_") or "_state" not in self.__dict__ or hasattr(type(self), name):
+            super().__setattr__(name, value)
+        elif isinstance(value, AssetAttribute):
+            self.add_attribute(name, value)
+        elif name in self._state:
+            current = self._state[name]
+            self.add_attribute(name, AssetAttribute(value, current.type, current.tag))
+        else:
+            super().__setattr__(name, value)
+
+    def add_attribute(self, attribute_id: str, asset_attribute: AssetAttribute) -> None:
+        """Publish ``asset_attribute`` as attribute ``attribute_id`` of this asset.
+
+        Raises ``ConfigurationError`` for a bad id or a value that is not an ``AssetAttribute``.
+        """
+        _validate_id("attribute_id", attribute_id)
+        if not isinstance(asset_attribute, AssetAttribute):
+            raise ConfigurationError(
+                f"add_attribute({attribute_id!r}, ...) needs an AssetAttribute, "
+                f"got {type(asset_attribute).__name__}"
+            )
+        value = asset_attribute.value
+        payload = asset_record(
+            attribute_id,
+            value,
+            asset_attribute.tag,
+            asset_attribute.type,
+            asset_attribute.timestamp,
+        )
+        self._transport.publish(self._assets_topic, self.asset_uuid, payload)
+        stored = AssetAttribute(
+            value,
+            asset_attribute.type,
+            asset_attribute.tag,
+            asset_attribute.timestamp,
+            attribute_id,
+        )
+        self._store(attribute_id, stored)
+
+    def attributes(self) -> list[str]:
+        """Ids of this asset's attributes, methods excluded."""
+        return [name for name, attr in self._snapshot().items() if attr.type != "Method"]
+
+    def samples(self) -> list[dict[str, Any]]:
+        """``[{"ID": ..., "VALUE": ...}]`` for every ``Samples`` attribute."""
+        return self._of_type("Samples")
+
+    def events(self) -> list[dict[str, Any]]:
+        """``[{"ID": ..., "VALUE": ...}]`` for every ``Events`` attribute."""
+        return self._of_type("Events")
+
+    def conditions(self) -> list[dict[str, Any]]:
+        """``[{"ID": ..., "VALUE": ...}]`` for every ``Condition`` attribute."""
+        return self._of_type("Condition")
+
+    def methods(self) -> dict[str, Any]:
+        """Method name -> its contract (``{"description": ..., "arguments": [...]}``)."""
+        found: dict[str, Any] = {}
+        for name, attr in self._snapshot().items():
+            if attr.type == "Method":
+                found[name] = json.loads(attr.value) if isinstance(attr.value, str) else attr.value
+        return found
+
+    # commands ---------------------------------------------------------------------------
+    def method(self, method: str, sender_uuid: str, args: dict[str, Any] | None = None) -> str:
+        """Ask this asset to run ``method`` with ``args``; returns the command's correlation id.
+
+        Raises ``CommandError`` when the asset has no such method or an argument cannot be
+        sent as a string.
+        """
+        _validate_id("method", method)
+        known = self.methods()
+        if method not in known:
+            raise CommandError(
+                method,
+                f"asset {self.asset_uuid!r} has no such method "
+                f"(known: {', '.join(sorted(known)) or 'none'})",
+            )
+        try:
+            envelope = CommandEnvelope.new(sender_uuid, args or {})
+        except (TypeError, ValueError) as err:
+            raise CommandError(method, str(err)) from err
+        command = AssetAttribute(envelope.to_json(), "OpenFactory", COMMAND_TAG)
+        payload = asset_record(
+            method + COMMAND_SUFFIX, command.value, command.tag, command.type, command.timestamp
+        )
+        self._transport.publish(self._assets_topic, self.asset_uuid, payload)
+        return str(envelope.header.correlation_id)
+
+    def _method_caller(self, name: str) -> Callable[..., str]:
+        def call(*, sender_uuid: str, **args: Any) -> str:
+            return self.method(name, sender_uuid, args)
+
+        call.__name__ = name
+        return call
+
+    # waiting ----------------------------------------------------------------------------
+    def wait_until(
+        self,
+        attribute_id: str,
+        value: Any,
+        comparison: Callable[[Any, Any], bool] = operator.eq,
+        timeout: float = 30,
+        use_ksqlDB: bool = False,  # noqa: N803 - the documented OpenFactory parameter name
+    ) -> bool:
+        """Wait until ``comparison(attribute value, value)`` holds; False after ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+
+        def current() -> Any:
+            if use_ksqlDB:
+                return self._query_attribute(attribute_id).value
+            return self._state.get(attribute_id, AssetAttribute.unavailable()).value
+
+        with self._changed:
+            while not comparison(current(), value):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(min(remaining, _POLL_INTERVAL) if use_ksqlDB else remaining)
+        return True
+
+    # subscriptions ----------------------------------------------------------------------
+    def subscribe_to_attribute(self, attribute_id: str, on_message: MessageCallback) -> None:
+        """Call ``on_message(asset_uuid, record)`` for each new value of ``attribute_id``."""
+        _validate_id("attribute_id", attribute_id)
+        self._subscribe(
+            f"attribute:{attribute_id}", lambda v: v.get("ID") == attribute_id, on_message
+        )
+
+    def stop_attribute_subscription(self, attribute_id: str | None = None) -> None:
+        """Stop the subscription to ``attribute_id`` (all attribute subscriptions if ``None``)."""
+        for name in list(self._subscriptions):
+            if name.startswith("attribute:") and attribute_id in (None, name[10:]):
+                self._unsubscribe(name)
+
+    def subscribe_to_messages(self, on_message: MessageCallback) -> None:
+        """Call ``on_message(asset_uuid, record)`` for every record this asset publishes."""
+        self._subscribe("messages", lambda v: True, on_message)
+
+    def stop_messages_subscription(self) -> None:
+        """Stop ``subscribe_to_messages``."""
+        self._unsubscribe("messages")
+
+    def subscribe_to_samples(self, on_message: MessageCallback) -> None:
+        """Call ``on_message(asset_uuid, record)`` for every new ``Samples`` value."""
+        self._subscribe("samples", lambda v: v.get("TYPE") == "Samples", on_message)
+
+    def stop_samples_subscription(self) -> None:
+        """Stop ``subscribe_to_samples``."""
+        self._unsubscribe("samples")
+
+    def subscribe_to_events(self, on_message: MessageCallback) -> None:
+        """Call ``on_message(asset_uuid, record)`` for every new ``Events`` value."""
+        self._subscribe("events", lambda v: v.get("TYPE") == "Events", on_message)
+
+    def stop_events_subscription(self) -> None:
+        """Stop ``subscribe_to_events``."""
+        self._unsubscribe("events")
+
+    def subscribe_to_conditions(self, on_message: MessageCallback) -> None:
+        """Call ``on_message(asset_uuid, record)`` for every new ``Condition`` value."""
+        self._subscribe("conditions", lambda v: v.get("TYPE") == "Condition", on_message)
+
+    def stop_conditions_subscription(self) -> None:
+        """Stop ``subscribe_to_conditions``."""
+        self._unsubscribe("conditions")
+
+    # references -------------------------------------------------------------------------
+    def add_reference_above(self, above_asset_reference: str) -> None:
+        """Record that asset ``above_asset_reference`` sits above this one."""
+        self._add_reference("references_above", above_asset_reference)
+
+    def add_reference_below(self, below_asset_reference: str) -> None:
+        """Record that asset ``below_asset_reference`` sits below this one."""
+        self._add_reference("references_below", below_asset_reference)
+
+    def references_above_uuid(self) -> list[str]:
+        """UUIDs of the assets above this one."""
+        return self._references("references_above")
+
+    def references_below_uuid(self) -> list[str]:
+        """UUIDs of the assets below this one."""
+        return self._references("references_below")
+
+    def references_above(self) -> list[Asset]:
+        """``Asset`` views of the assets above this one."""
+        return [self._view(uuid) for uuid in self.references_above_uuid()]
+
+    def references_below(self) -> list[Asset]:
+        """``Asset`` views of the assets below this one."""
+        return [self._view(uuid) for uuid in self.references_below_uuid()]
+
+    def close(self) -> None:
+        """Stop every subscription and release the transport (idempotent)."""
+        if self._closed:
+            return
+        super().__setattr__("_closed", True)
+        for name in list(self._subscriptions):
+            self._unsubscribe(name)
+        self._transport.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.asset_uuid!r})"
+
+    # internals --------------------------------------------------------------------------
+    @property
+    def transport(self) -> Transport:
+        """The transport this asset publishes and subscribes through."""
+        return self._transport
+
+    def _snapshot(self) -> dict[str, AssetAttribute]:
+        with self._changed:
+            return dict(self._state)
+
+    def _of_type(self, type_: str) -> list[dict[str, Any]]:
+        return [
+            {"ID": name, "VALUE": attr.value}
+            for name, attr in self._snapshot().items()
+            if attr.type == type_
+        ]
+
+    def _store(self, attribute_id: str, attribute: AssetAttribute) -> None:
+        with self._changed:
+            self._state[attribute_id] = attribute
+            self._changed.notify_all()
+
+    def _on_record(self, record: Record) -> None:
+        value = self._decode(record)
+        if value is None:
+            return
+        try:
+            attribute = AssetAttribute(
+                value.get("VALUE"),
+                value.get("TYPE", "UNAVAILABLE"),
+                value.get("TAG", "UNAVAILABLE"),
+                (value.get("attributes") or {}).get("timestamp", ""),
+                value["ID"],
+            )
+        except (ConfigurationError, KeyError, AttributeError) as err:
+            logger.warning(
+                "asset %s: ignoring malformed record %r (%s)", self.asset_uuid, record, err
+            )
+            return
+        self._store(attribute.id or "", attribute)
+        self._on_attribute(attribute)
+
+    def _on_attribute(self, attribute: AssetAttribute) -> None:
+        """Hook for subclasses: a record of this asset arrived from the broker."""
+
+    @staticmethod
+    def _decode(record: Record) -> dict[str, Any] | None:
+        try:
+            value = record.json()
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) and isinstance(value.get("ID"), str) else None
+
+    def _load_state(self) -> None:
+        sql = (
+            f"SELECT ID, VALUE, TYPE, TAG, TIMESTAMP FROM {ASSETS_TABLE} "
+            f"WHERE ASSET_UUID={ksql_string(self.asset_uuid)};"
+        )
+        try:
+            rows = self._transport.query(sql)
+        except KSQLDBError as err:
+            logger.warning("asset %s: could not load state from ksqlDB: %s", self.asset_uuid, err)
+            return
+        with self._changed:
+            for row in rows:
+                if row.get("ID") in self._state:
+                    continue  # the live feed already brought a newer value
+                try:
+                    self._state[row["ID"]] = self._row_attribute(row)
+                except (ConfigurationError, KeyError) as err:
+                    logger.warning(
+                        "asset %s: ignoring ksqlDB row %r (%s)", self.asset_uuid, row, err
+                    )
+
+    @staticmethod
+    def _row_attribute(row: dict[str, Any]) -> AssetAttribute:
+        type_ = row.get("TYPE") or "UNAVAILABLE"
+        return AssetAttribute(
+            _ksql_value(row.get("VALUE"), type_),
+            type_,
+            row.get("TAG") or "UNAVAILABLE",
+            row.get("TIMESTAMP") or "",
+            row["ID"],
+        )
+
+    def _query_attribute(self, attribute_id: str) -> AssetAttribute:
+        sql = (
+            f"SELECT ID, VALUE, TYPE, TAG, TIMESTAMP FROM {ASSETS_TABLE} "
+            f"WHERE ASSET_UUID={ksql_string(self.asset_uuid)} AND ID={ksql_string(attribute_id)};"
+        )
+        rows = self._transport.query(sql)
+        return self._row_attribute(rows[0]) if rows else AssetAttribute.unavailable(attribute_id)
+
+    def _subscribe(
+        self, name: str, wanted: Callable[[dict[str, Any]], bool] | None, callback: Callable
+    ) -> None:
+        self._unsubscribe(name)
+        if wanted is None:
+            handler = callback
+        else:
+
+            def handler(record: Record) -> None:
+                value = self._decode(record)
+                if value is not None and wanted(value):
+                    callback(self.asset_uuid, value)
+
+        self._subscriptions[name] = self._transport.subscribe(
+            self._assets_topic, self.asset_uuid, handler
+        )
+
+    def _unsubscribe(self, name: str) -> None:
+        subscription: Subscription | None = self._subscriptions.pop(name, None)
+        if subscription is not None:
+            subscription.stop()
+
+    def _references(self, attribute_id: str) -> list[str]:
+        value = self._state.get(attribute_id)
+        if value is None or not isinstance(value.value, str):
+            return []
+        return [uuid.strip() for uuid in value.value.split(",") if uuid.strip()]
+
+    def _add_reference(self, attribute_id: str, asset_uuid: str) -> None:
+        _validate_id("asset reference", asset_uuid)
+        if "," in asset_uuid:
+            raise ConfigurationError(f"asset reference may not contain ',': {asset_uuid!r}")
+        references = self._references(attribute_id)
+        if asset_uuid not in references:
+            references.append(asset_uuid)
+        self.add_attribute(
+            attribute_id, AssetAttribute(",".join(references), "OpenFactory", REFERENCES_TAG)
+        )
+
+    def _view(self, asset_uuid: str) -> Asset:
+        return Asset(
+            asset_uuid, self.ksql, self.bootstrap_servers, self.asset_router_url, self.test_mode
+        )

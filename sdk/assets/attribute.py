@@ -1,0 +1,43 @@
+"""``AssetAttribute``: one attribute value of an asset, as published on the wire."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from openfactory.errors import ConfigurationError
+from openfactory.transport.wire import ATTRIBUTE_TYPES, format_timestamp
+
+
+@dataclass(slots=True)
+class AssetAttribute:
+    """An attribute value with its OpenFactory ``type``, ``tag`` and wire ``timestamp``.
+
+    ``type`` must be one of ``Samples``, ``Condition``, ``Events``, ``Method``,
+    ``OpenFactory``, ``UNAVAILABLE`` (``ConfigurationError`` otherwise); ``timestamp``
+    defaults to now in the wire format (``2026-05-04T12:34:56.789Z``).
+    """
+
+    value: Any
+    type: str = "Samples"
+    tag: str = "UNAVAILABLE"
+    timestamp: str = field(default_factory=format_timestamp)
+    id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.type not in ATTRIBUTE_TYPES:
+            raise ConfigurationError(
+                f"AssetAttribute type {self.type!r} is not valid; "
+                f"use one of {', '.join(sorted(ATTRIBUTE_TYPES))}"
+            )
+        if not isinstance(self.tag, str):
+            raise ConfigurationError(f"AssetAttribute tag must be a str, got {self.tag!r}")
+        if not isinstance(self.timestamp, str):
+            raise ConfigurationError(
+                f"AssetAttribute timestamp must be a wire-format str, got {self.timestamp!r}"
+            )
+
+    @classmethod
+    def unavailable(cls, attribute_id: str | None = None) -> AssetAttribute:
+        """The attribute an unknown name reads as: value, type and tag ``UNAVAILABLE``."""
+        return cls("UNAVAILABLE", "UNAVAILABLE", "UNAVAILABLE", id=attribute_id)

@@ -1,0 +1,182 @@
+"""``ofa-dev``: run an OpenFactory app file on the embedded in-memory broker.
+
+    ofa-dev run examples/demo_app.py --call "move_axis x=1 y=2 speed=50" --duration 5
+
+The file runs unchanged (it may build a ``KSQLDBClient`` and read ``KAFKA_BROKER``): every app
+and asset it creates is routed to the in-memory broker. What the app publishes is printed as it
+happens; ``--call`` sends commands as another asset would; ``--duration`` ends the run with
+SIGTERM. The exit code is 0 after a clean shutdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import runpy
+import shlex
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from openfactory.apps.environment import app_uuid_from_env
+from openfactory.assets import Asset
+from openfactory.errors import OpenFactoryError
+from openfactory.testing.embedded import embedded_ksqldb, embedded_transport, reset_embedded
+from openfactory.transport import Record, set_transport_override
+
+CALLER_UUID = "ofa-dev"
+METHOD_WAIT = 10.0
+
+
+@dataclass(frozen=True)
+class Call:
+    """A ``--call`` option: the method to invoke, its arguments and when."""
+
+    method: str
+    arguments: dict[str, str]
+    delay: float
+
+    @classmethod
+    def parse(cls, text: str, delay: float) -> Call:
+        """Parse ``"move_axis x=1 y=2"``; raises ``ValueError`` naming the bad word."""
+        words = shlex.split(text)
+        if not words:
+            raise ValueError("--call needs a method name, e.g. --call 'move_axis x=1 y=2'")
+        arguments = {}
+        for word in words[1:]:
+            name, equals, value = word.partition("=")
+            if not equals or not name:
+                raise ValueError(f"--call argument {word!r} is not name=value")
+            arguments[name] = value
+        return cls(words[0], arguments, delay)
+
+
+def format_record(record: Record) -> str:
+    """One printed line for a record the app published."""
+    if record.value is None:
+        return f"{record.topic:<28} {record.key}  <tombstone>"
+    try:
+        value = record.json()
+    except ValueError:
+        return f"{record.topic:<28} {record.key}  {record.value!r}"
+    if isinstance(value, dict) and "ID" in value:
+        shown = value.get("VALUE")
+        if isinstance(shown, str) and len(shown) > 90:
+            shown = shown[:87] + "..."
+        return f"{record.key}  {value['ID']} = {shown!r}  ({value.get('TYPE')}, {value.get('TAG')})"
+    return f"{record.topic:<28} {record.key}  {value}"
+
+
+def _send_calls(calls: Sequence[Call], app_uuid: str, out: TextIO, stop: threading.Event) -> None:
+    view = Asset(app_uuid, embedded_ksqldb())
+    try:
+        for call in calls:
+            if stop.wait(call.delay):
+                return
+            registered = view.wait_until(
+                call.method, "UNAVAILABLE", comparison=lambda a, b: a != b, timeout=METHOD_WAIT
+            )
+            if not registered:
+                print(f"ofa-dev: app {app_uuid} has no method {call.method!r}", file=out)
+            try:
+                view.method(call.method, CALLER_UUID, call.arguments)
+            except OpenFactoryError as err:
+                print(f"ofa-dev: {err}", file=out)
+    finally:
+        view.close()
+
+
+def run_app(path: Path, calls: Sequence[Call], duration: float | None, out: TextIO) -> int:
+    """Run the app file at ``path`` on a fresh embedded broker; returns the exit code."""
+    reset_embedded()
+    broker = embedded_ksqldb().broker
+    lock = threading.Lock()
+
+    def show(record: Record) -> None:
+        with lock:
+            print(format_record(record), file=out, flush=True)
+
+    remove_listener = broker.add_listener(show)
+    previous = set_transport_override(lambda _ksql, _bootstrap: embedded_transport())
+    stop = threading.Event()
+    helpers = (
+        [
+            threading.Thread(
+                target=_send_calls, args=(calls, app_uuid_from_env(), out, stop), daemon=True
+            )
+        ]
+        if calls
+        else []
+    )
+    if duration is not None:
+        helpers.append(
+            threading.Thread(
+                target=lambda: stop.wait(duration) or os.kill(os.getpid(), signal.SIGTERM),
+                daemon=True,
+            )
+        )
+    for helper in helpers:
+        helper.start()
+    code = 0
+    try:
+        runpy.run_path(str(path), run_name="__main__")
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    finally:
+        stop.set()
+        set_transport_override(previous)
+        remove_listener()
+    left = broker.pending()
+    if left:
+        print(f"ofa-dev: {left} record(s) were never delivered", file=out)
+        code = code or 1
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``ofa-dev`` command."""
+    parser = argparse.ArgumentParser(prog="ofa-dev", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run an app file on the in-memory broker")
+    run.add_argument("app", type=Path, help="python file that builds and runs an OpenFactory app")
+    run.add_argument(
+        "--call",
+        action="append",
+        default=[],
+        metavar="'METHOD k=v ...'",
+        help="send this command to the app (repeatable)",
+    )
+    run.add_argument(
+        "--call-after",
+        type=float,
+        default=0.5,
+        metavar="SECONDS",
+        help="wait this long before each --call (default 0.5)",
+    )
+    run.add_argument(
+        "--duration",
+        type=float,
+        metavar="SECONDS",
+        help="send SIGTERM to the app after this many seconds",
+    )
+    args = parser.parse_args(argv)
+    if not args.app.is_file():
+        parser.error(f"app file {str(args.app)!r} does not exist")
+    if args.duration is not None and args.duration <= 0:
+        parser.error(f"--duration must be > 0, got {args.duration}")
+    if args.call_after < 0:
+        parser.error(f"--call-after must be >= 0, got {args.call_after}")
+    try:
+        calls = [Call.parse(text, args.call_after) for text in args.call]
+    except ValueError as err:
+        parser.error(str(err))
+    sys.path.insert(0, str(args.app.resolve().parent))
+    return run_app(args.app, calls, args.duration, sys.stdout)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
