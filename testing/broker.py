@@ -112,7 +112,7 @@ class FakeBroker:
         self._drain()
 
     def subscribe(self, topic: str, key: str | None, callback: RecordCallback) -> Subscription:
-        """Call ``callback`` with each record of ``key`` (all keys if ``None``) appended from now."""
+        """Call ``callback`` with each record of ``key`` (any key if ``None``) appended from now."""
         subscription = _BrokerSubscription(self, topic, key, callback)
         with self._lock:
             self.create_topic(topic)

@@ -1,13 +1,48 @@
-"""pytest plugin (``pytest11`` entry point): fixtures for testing OpenFactory apps."""
+"""pytest plugin (``pytest11`` entry point): fixtures for testing OpenFactory apps.
+
+Fixtures (a fresh in-memory world per test): ``ofa_broker``, ``ofa_ksqldb``, ``ofa_app`` (the
+``AppHarness``), ``ofa_recorder``, ``ofa_clock``, ``ofa_signals``. ``--ofa-fake-broker`` routes
+every app and asset built during the session to the test's in-memory broker, including those
+built with a real ``KSQLDBClient`` and ``bootstrap_servers``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 import pytest
 
+from openfactory.errors import KSQLDBError, TransportError
 from openfactory.testing.broker import FakeBroker
+from openfactory.testing.clock import VirtualClock
+from openfactory.testing.harness import AppHarness
 from openfactory.testing.ksqldb import FakeKSQLDB
+from openfactory.testing.recorder import Recorder
+from openfactory.testing.signals import SignalSimulator
+from openfactory.transport import set_transport_override
+
+OPTION = "--ofa-fake-broker"
+HINT = (
+    "no OpenFactory cluster was reachable for this test; run pytest with "
+    f"{OPTION} to route every app and asset to the in-memory broker"
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register ``--ofa-fake-broker``."""
+    parser.getgroup("openfactory").addoption(
+        OPTION,
+        action="store_true",
+        default=False,
+        help="route every OpenFactory app and asset to an in-memory broker (no cluster needed)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the ``ofa_cluster`` marker."""
+    config.addinivalue_line(
+        "markers", "ofa_cluster: the test needs a real Kafka/ksqlDB cluster or --ofa-fake-broker"
+    )
 
 
 @pytest.fixture
@@ -17,8 +52,64 @@ def ofa_broker() -> FakeBroker:
 
 
 @pytest.fixture
-def ofa_ksqldb(ofa_broker: FakeBroker) -> Iterator[FakeKSQLDB]:
+def ofa_ksqldb(ofa_broker: FakeBroker) -> FakeKSQLDB:
     """A fake ksqlDB on this test's broker; pass it as ``ksqlClient`` to apps and assets."""
-    client = FakeKSQLDB(ofa_broker)
-    yield client
-    client.close()
+    return FakeKSQLDB(ofa_broker)
+
+
+@pytest.fixture
+def ofa_app(
+    ofa_ksqldb: FakeKSQLDB, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AppHarness]:
+    """The app harness: ``build``, ``run`` (virtual clock, signals), ``call``, ``view``."""
+    harness = AppHarness(ofa_ksqldb, storage_root=tmp_path_factory.mktemp("ofa-storage"))
+    yield harness
+    harness.close()
+
+
+@pytest.fixture
+def ofa_recorder(ofa_app: AppHarness) -> Recorder:
+    """Everything published on this test's broker, and the outcomes of built apps' commands."""
+    return ofa_app.recorder
+
+
+@pytest.fixture
+def ofa_clock(ofa_app: AppHarness) -> Iterator[VirtualClock]:
+    """The virtual clock, running for the whole test."""
+    with ofa_app.clock_running() as clock:
+        yield clock
+
+
+@pytest.fixture
+def ofa_signals(ofa_app: AppHarness) -> SignalSimulator:
+    """Deliver SIGINT/SIGTERM to apps now, after N loop turns, or at a virtual time."""
+    return ofa_app.signals
+
+
+@pytest.fixture(autouse=True)
+def _ofa_fake_broker_routing(request: pytest.FixtureRequest) -> Iterator[None]:
+    if not request.config.getoption(OPTION):
+        yield
+        return
+    ksqldb: FakeKSQLDB = request.getfixturevalue("ofa_ksqldb")
+    previous = set_transport_override(lambda _ksql, _bootstrap: ksqldb.open_transport())
+    try:
+        yield
+    finally:
+        set_transport_override(previous)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Add a hint to failures caused by an unreachable cluster when the option is off."""
+    report = yield
+    if (
+        report.failed
+        and call.excinfo is not None
+        and isinstance(call.excinfo.value, TransportError | KSQLDBError)
+        and not item.config.getoption(OPTION)
+    ):
+        report.sections.append(("openfactory", HINT))
+    return report

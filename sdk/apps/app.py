@@ -39,7 +39,7 @@ class OpenFactoryApp(Asset):
 
     def __init__(
         self,
-        ksqlClient: Any,  # noqa: N803 - the documented OpenFactory parameter name
+        ksqlClient: Any,
         bootstrap_servers: str | None = None,
         asset_router_url: str | None = None,
         loglevel: str = "INFO",
@@ -162,7 +162,10 @@ class OpenFactoryApp(Asset):
 
         Outside ``run()``/``async_run()`` the app is shut down and ``SystemExit(0)`` raised.
         """
-        name = signal.Signals(signum).name if signum in signal.Signals else str(signum)
+        try:
+            name = signal.Signals(signum).name
+        except ValueError:
+            name = str(signum)
         self.logger.info("received %s, stopping", name)
         object.__setattr__(self, "_stop_reason", name)
         task = self._main_task
@@ -186,7 +189,7 @@ class OpenFactoryApp(Asset):
         return self._shutdown_report
 
     def add_command_observer(self, observer: CommandObserver) -> None:
-        """Call ``observer(CommandOutcome)`` after each command is executed, fails or is rejected."""
+        """Call ``observer(CommandOutcome)`` after each command runs, fails or is rejected."""
         self._dispatcher.observers.append(observer)
 
     # internals --------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Attributes declared on an app class: ``status = EventAttribute(value="idle", tag="App.Status")``."""
+"""Attributes declared on an app class: ``status = EventAttribute(value="idle", tag="S")``."""
 
 from __future__ import annotations
 

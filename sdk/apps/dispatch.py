@@ -51,12 +51,12 @@ class CommandDispatcher:
         spec = self._methods.get(method)
         if spec is None:
             known = ", ".join(sorted(self._methods)) or "none"
-            self._reject(method, f"unknown method {method!r} (this app has: {known})")
+            self._reject(f"unknown method {method!r} (this app has: {known})", method=method)
             return
         try:
             envelope = parse_envelope(raw_envelope)
         except ValueError as err:
-            self._reject(method, f"malformed command envelope {raw_envelope!r}: {err}")
+            self._reject(f"malformed command envelope {raw_envelope!r}: {err}", method=method)
             return
         header = envelope.header
         context = {
@@ -68,7 +68,7 @@ class CommandDispatcher:
         try:
             converted = spec.converter.convert(envelope.arguments)
         except ValueError as err:
-            self._reject(method, f"bad arguments {envelope.arguments!r}: {err}", **context)
+            self._reject(f"bad arguments {envelope.arguments!r}: {err}", **context)
             return
         self._logger.info(
             "running %s(%s) for %s", method, _call_text(converted), header.sender_uuid
@@ -120,9 +120,8 @@ class CommandDispatcher:
         )
         self._emit(CommandOutcome(status="failed", converted=converted, error=repr(err), **context))
 
-    def _reject(self, method: str, message: str, **context: Any) -> None:
-        self._logger.error("command for method %r rejected: %s", method, message)
-        context.setdefault("method", method)
+    def _reject(self, message: str, **context: Any) -> None:
+        self._logger.error("command for method %r rejected: %s", context["method"], message)
         self._emit(CommandOutcome(status="rejected", error=message, **context))
 
     def _emit(self, outcome: CommandOutcome) -> None:

@@ -58,7 +58,7 @@ class Asset:
     def __init__(
         self,
         asset_uuid: str,
-        ksqlClient: Any,  # noqa: N803 - the documented OpenFactory parameter name
+        ksqlClient: Any,
         bootstrap_servers: str | None = None,
         asset_router_url: str | None = None,
         test_mode: bool = False,
@@ -193,7 +193,7 @@ class Asset:
         value: Any,
         comparison: Callable[[Any, Any], bool] = operator.eq,
         timeout: float = 30,
-        use_ksqlDB: bool = False,  # noqa: N803 - the documented OpenFactory parameter name
+        use_ksqlDB: bool = False,
     ) -> bool:
         """Wait until ``comparison(attribute value, value)`` holds; False after ``timeout`` s."""
         deadline = time.monotonic() + timeout

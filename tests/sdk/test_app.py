@@ -58,7 +58,7 @@ def test_app_uuid_defaults_and_replicas(monkeypatch: pytest.MonkeyPatch, ofa_ksq
     monkeypatch.setenv("SWARM_TASK_SLOT", "2")
     assert Counter(ofa_ksqldb).asset_uuid == "PRESS-7-2"
     monkeypatch.setenv("SWARM_REPLICAS", "many")
-    with pytest.raises(ConfigurationError, match="SWARM_REPLICAS.*'many'"):
+    with pytest.raises(ConfigurationError, match=r"SWARM_REPLICAS.*'many'"):
         Counter(ofa_ksqldb)
 
 

@@ -22,7 +22,7 @@ def sensor(ofa_ksqldb: FakeKSQLDB) -> Asset:
 
 
 def test_attribute_type_is_validated() -> None:
-    with pytest.raises(ConfigurationError, match="'Sample'.*Samples"):
+    with pytest.raises(ConfigurationError, match=r"'Sample'.*Samples"):
         AssetAttribute(1, type="Sample")
 
 

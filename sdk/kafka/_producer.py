@@ -1,0 +1,114 @@
+"""The process-wide Kafka producers: one per broker address and configuration, shared by
+every ``KafkaTransport`` that uses it, reference-counted, with a thread serving delivery
+reports so they arrive even when the app never calls ``flush``."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from confluent_kafka import KafkaException, Producer
+
+from openfactory.errors import ConfigurationError
+from openfactory.kafka._clients import ConfigKey, config_key, logger, producer_config
+
+_POLL_INTERVAL_S = 0.05
+
+
+class SharedProducer:
+    """One confluent_kafka ``Producer`` plus the thread that serves its delivery callbacks."""
+
+    def __init__(self, key: ConfigKey, bootstrap_servers: str, config: Mapping[str, Any]) -> None:
+        self.key = key
+        self.bootstrap_servers = bootstrap_servers
+        self.config = dict(config)
+        try:
+            self.producer = Producer(producer_config(bootstrap_servers, config))
+        except (KafkaException, ValueError, TypeError) as exc:
+            raise ConfigurationError(
+                f"invalid Kafka producer configuration for {bootstrap_servers!r}: {exc}"
+            ) from exc
+        self.users = 0
+        self._stopping = threading.Event()
+        self._poller = threading.Thread(
+            target=self._serve, name=f"openfactory-kafka-producer[{bootstrap_servers}]", daemon=True
+        )
+        self._poller.start()
+
+    def _serve(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.producer.poll(_POLL_INTERVAL_S)
+            except Exception:
+                # Delivery handlers catch their own errors; anything else must not end polling.
+                logger.exception("error while serving Kafka delivery reports")
+
+    def close(self, timeout: float) -> int:
+        """Deliver what is queued (up to ``timeout`` s), stop polling; returns what is left."""
+        left = self.producer.flush(timeout)
+        if left:
+            # Fail what is left now, through the delivery callbacks, rather than have the
+            # close wait out message.timeout.ms or drop the records without a report.
+            self.producer.purge()
+            self.producer.flush(0)
+        self._stopping.set()
+        if self._poller is not threading.current_thread():
+            self._poller.join(timeout=5.0)
+        closer = getattr(self.producer, "close", None)  # Producer.close() is new in 2.x
+        if callable(closer) and self._poller is not threading.current_thread():
+            try:
+                closer()
+            except Exception:
+                logger.exception("error while closing the Kafka producer")
+        if left:
+            logger.error(
+                "Kafka producer for %s closed with %d record(s) undelivered",
+                self.bootstrap_servers,
+                left,
+            )
+        return left
+
+
+_lock = threading.Lock()
+_producers: dict[ConfigKey, SharedProducer] = {}
+
+
+def acquire_producer(bootstrap_servers: str, config: Mapping[str, Any]) -> SharedProducer:
+    """The shared producer for this address and configuration (created on first use)."""
+    key = config_key(bootstrap_servers, config)
+    with _lock:
+        shared = _producers.get(key)
+        if shared is None:
+            shared = _producers[key] = SharedProducer(key, bootstrap_servers, config)
+        shared.users += 1
+        return shared
+
+
+def release_producer(shared: SharedProducer, timeout: float) -> None:
+    """Drop one user of ``shared``; the last one flushes and closes it."""
+    with _lock:
+        shared.users -= 1
+        if shared.users > 0:
+            return
+        if _producers.get(shared.key) is shared:
+            del _producers[shared.key]
+    shared.close(timeout)
+
+
+def reset_producers(timeout: float = 5.0) -> None:
+    """Close every shared producer (tests use this to start from a clean process)."""
+    with _lock:
+        producers = list(_producers.values())
+        _producers.clear()
+    deadline = time.monotonic() + timeout
+    for shared in producers:
+        shared.users = 0
+        shared.close(max(deadline - time.monotonic(), 0.0))
+
+
+def producer_count() -> int:
+    """Number of live shared producers (for tests and diagnostics)."""
+    with _lock:
+        return len(_producers)

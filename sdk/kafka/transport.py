@@ -1,0 +1,215 @@
+"""The production transport: Kafka through confluent-kafka, ksqlDB through a ``KSQLDBClient``."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from functools import partial
+from typing import Any
+
+from confluent_kafka import KafkaException
+from typing_extensions import override
+
+from openfactory.errors import ConfigurationError, TransportError
+from openfactory.kafka._clients import logger, to_record, translate, validate_config
+from openfactory.kafka._consumer import KafkaSubscription, open_subscription, reset_readers
+from openfactory.kafka._producer import acquire_producer, release_producer, reset_producers
+from openfactory.transport import (
+    DeliveryCallback,
+    DeliveryReport,
+    FlushResult,
+    Record,
+    RecordCallback,
+    Subscription,
+    Transport,
+)
+
+
+class KafkaTransport(Transport):
+    """Publish and subscribe on a Kafka cluster; resolve topics and query through ksqlDB.
+
+    Every transport of the process on the same ``bootstrap_servers`` (and ``config``) shares
+    one producer, and one consumer per topic. ``config`` holds extra librdkafka properties
+    (security, timeouts...) applied to the producer and consumers.
+    """
+
+    #: How long ``publish`` waits for room when the local producer queue is full.
+    queue_full_timeout: float = 5.0
+    #: How long ``close`` waits for queued records to be delivered.
+    close_timeout: float = 10.0
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        ksql_client: Any,
+        *,
+        config: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Connect to ``bootstrap_servers``; raises ``ConfigurationError`` on bad arguments."""
+        super().__init__()
+        self._config = validate_config(bootstrap_servers, config)
+        for method in ("get_kafka_topic", "query"):
+            if not callable(getattr(ksql_client, method, None)):
+                raise ConfigurationError(
+                    f"ksql_client must have a {method}() method (a KSQLDBClient), "
+                    f"got {type(ksql_client).__name__}"
+                )
+        self.bootstrap_servers = bootstrap_servers.strip()
+        self.ksql_client = ksql_client
+        self._shared = acquire_producer(self.bootstrap_servers, self._config)
+        self._producer = self._shared.producer
+        # Bound once: a fresh callable per record would cost ~10% of the publish rate.
+        self._report_failure = partial(self._on_delivery, None)
+        self._released = False
+        self._subscriptions: list[KafkaSubscription] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @override
+    def _resolve_topic(self, name: str) -> str:
+        if not isinstance(name, str) or not name:
+            raise TransportError(f"stream or table name must be a non-empty string, got {name!r}")
+        return str(self.ksql_client.get_kafka_topic(name))
+
+    @override
+    def query(self, sql: str) -> list[dict[str, Any]]:
+        """Run a ksqlDB pull query through the ksqlDB client; raises ``KSQLDBError``."""
+        return list(self.ksql_client.query(sql))
+
+    @override
+    def publish(
+        self,
+        topic: str,
+        key: str,
+        value: bytes | None,
+        on_delivery: DeliveryCallback | None = None,
+    ) -> None:
+        """Queue one record (``value=None`` for a tombstone); raises ``TransportError``."""
+        if self._closed:
+            raise TransportError(f"cannot publish to {topic!r}: the transport is closed")
+        if not isinstance(topic, str) or not topic:
+            raise TransportError(f"topic must be a non-empty string, got {topic!r}")
+        if not isinstance(key, str):
+            raise TransportError(f"record key must be a str (the asset UUID), got {key!r}")
+        if value is not None and not isinstance(value, bytes | bytearray):
+            raise TransportError(
+                f"record value must be bytes (encoded JSON) or None for a tombstone, "
+                f"got {type(value).__name__}"
+            )
+        if on_delivery is not None and not callable(on_delivery):
+            raise TransportError(f"on_delivery must be callable or None, got {on_delivery!r}")
+        callback = (
+            self._report_failure if on_delivery is None else partial(self._on_delivery, on_delivery)
+        )
+        try:
+            self._producer.produce(topic, value, key, on_delivery=callback)
+        except BufferError:
+            self._produce_when_room(topic, key, value, callback)
+        except KafkaException as exc:
+            raise translate(exc, f"cannot publish to {topic!r} for key {key!r}") from exc
+        self._producer.poll(0)
+
+    def _produce_when_room(self, topic: str, key: str, value: bytes | None, callback: Any) -> None:
+        deadline = time.monotonic() + self.queue_full_timeout
+        while True:
+            # Serving delivery reports is what frees room in librdkafka's queue.
+            self._producer.poll(0.05)
+            try:
+                self._producer.produce(topic, value, key, on_delivery=callback)
+                return
+            except BufferError as exc:
+                if time.monotonic() >= deadline:
+                    raise TransportError(
+                        f"cannot publish to {topic!r} for key {key!r}: the producer queue "
+                        f"({len(self._producer)} records) stayed full for "
+                        f"{self.queue_full_timeout}s; is the broker at "
+                        f"{self.bootstrap_servers!r} reachable?"
+                    ) from exc
+            except KafkaException as exc:
+                raise translate(exc, f"cannot publish to {topic!r} for key {key!r}") from exc
+
+    def _on_delivery(self, on_delivery: DeliveryCallback | None, error: Any, message: Any) -> None:
+        if error is None and on_delivery is None:
+            return
+        try:
+            record = to_record(message) if error is None else _undelivered(message)
+            self._report(DeliveryReport(record, None if error is None else str(error)), on_delivery)
+        except Exception:
+            # Raised here it would surface in whichever thread polled the producer.
+            logger.exception("delivery callback %r raised", on_delivery)
+
+    def pending(self) -> int:
+        """Records queued in the shared producer (of every transport using it) not yet delivered."""
+        return 0 if self._released else len(self._producer)
+
+    @override
+    def subscribe(self, topic: str, key: str | None, callback: RecordCallback) -> Subscription:
+        """Deliver every record of ``key`` (all if ``None``) published on ``topic`` from now on.
+
+        Callbacks run on the topic's consumer thread. Raises ``TransportError``.
+        """
+        if self._closed:
+            raise TransportError(f"cannot subscribe to {topic!r}: the transport is closed")
+        if not isinstance(topic, str) or not topic:
+            raise TransportError(f"topic must be a non-empty string, got {topic!r}")
+        if key is not None and not isinstance(key, str):
+            raise TransportError(f"subscription key must be a str or None, got {key!r}")
+        if not callable(callback):
+            raise TransportError(f"callback must be callable, got {callback!r}")
+        subscription = open_subscription(self.bootstrap_servers, self._config, topic, key, callback)
+        with self._lock:
+            self._subscriptions = [s for s in self._subscriptions if s.active]
+            self._subscriptions.append(subscription)
+        return subscription
+
+    @override
+    def flush(self, timeout: float = 10.0) -> FlushResult:
+        """Wait up to ``timeout`` s for this transport's records to be delivered."""
+        if self._released:
+            return FlushResult(0, list(self.failures))
+        try:
+            undelivered = self._producer.flush(max(timeout, 0.0))
+        except KafkaException as exc:
+            raise translate(exc, "cannot flush the Kafka producer") from exc
+        return FlushResult(undelivered, list(self.failures))
+
+    @override
+    def close(self) -> None:
+        """Flush, stop this transport's subscriptions, release the shared clients (idempotent)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            subscriptions, self._subscriptions = self._subscriptions, []
+        result = self.flush(self.close_timeout)
+        if result.undelivered:
+            logger.error(
+                "Kafka transport closed with %d record(s) undelivered after %ss",
+                result.undelivered,
+                self.close_timeout,
+            )
+        for subscription in subscriptions:
+            subscription.stop()
+        self._released = True
+        release_producer(self._shared, self.close_timeout)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"KafkaTransport({self.bootstrap_servers!r}, {state})"
+
+
+def _undelivered(message: Any) -> Record:
+    key = message.key()
+    return Record(
+        message.topic(),
+        key.decode("utf-8", errors="replace") if isinstance(key, bytes) else key,
+        message.value(),
+        message.partition(),
+    )
+
+
+def reset_kafka_clients() -> None:
+    """Close every shared Kafka producer and consumer of the process (for test isolation)."""
+    reset_readers()
+    reset_producers()

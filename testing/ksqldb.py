@@ -1,0 +1,402 @@
+"""``FakeKSQLDB``: an in-memory ksqlDB materializing OpenFactory's state tables from a broker.
+
+It is a drop-in for ``openfactory.kafka.KSQLDBClient``: the same catalog (streams, tables and
+their topics), pull queries over the tables, ``/ksql`` statements and ``/inserts-stream``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from openfactory.errors import ConfigurationError, KSQLDBError
+from openfactory.testing._ksql_sql import (
+    BAD_REQUEST,
+    QUERY_ENDPOINT_ERROR,
+    Ident,
+    Statement,
+    parse_pull_query,
+    parse_statements,
+    sql_error,
+)
+from openfactory.testing.broker import FakeBroker
+from openfactory.testing.transport import InMemoryTransport
+from openfactory.transport import DeliveryReport, Record, Subscription
+from openfactory.transport.wire import (
+    ASSETS_AVAIL_TABLE,
+    ASSETS_STREAM,
+    ASSETS_TABLE,
+    ASSETS_TYPE_TABLE,
+    DOCKER_SERVICES_TABLE,
+    UNS_MAP_STREAM,
+)
+
+logger = logging.getLogger("openfactory.testing.ksqldb")
+
+_ASSETS_TOPIC = "ofa_assets"
+_S = "STRING"
+_MAP = "MAP<STRING, STRING>"
+
+
+@dataclass(frozen=True)
+class _Source:
+    name: str
+    kind: str  # STREAM or TABLE
+    topic: str
+    columns: tuple[tuple[str, str], ...]  # (name, ksqlDB type) in schema order
+    key: str | None = None
+
+    def description(self, partitions: int, extended: bool) -> dict[str, Any]:
+        """The ``sourceDescription`` that ``DESCRIBE <name> [EXTENDED]`` answers."""
+        key = " KEY" if self.kind == "STREAM" else " PRIMARY KEY"
+        columns = ", ".join(f"{c} {t}{key if c == self.key else ''}" for c, t in self.columns)
+        return {
+            "name": self.name, "windowType": None, "readQueries": [], "writeQueries": [],
+            "fields": [_field(c, t, c == self.key) for c, t in self.columns],
+            "type": self.kind, "timestamp": "", "statistics": "", "errorStats": "",
+            "extended": extended, "keyFormat": "KAFKA", "valueFormat": "JSON", "topic": self.topic,
+            "partitions": partitions if extended else 0, "replication": 1 if extended else 0,
+            "statement": f"CREATE {self.kind} {self.name} ({columns}) WITH (KAFKA_TOPIC="
+            f"'{self.topic}', KEY_FORMAT='KAFKA', VALUE_FORMAT='JSON');",
+            "queryOffsetSummaries": [], "sourceConstraints": [], "clusterStatistics": [],
+            "clusterErrorStats": [],
+        }  # fmt: skip
+
+
+def _field(name: str, type_: str, key: bool) -> dict[str, Any]:
+    def schema(type_: str) -> dict[str, Any]:
+        member = schema(_S) if type_ == _MAP else None
+        return {"type": type_.split("<")[0], "fields": None, "memberSchema": member}
+
+    return {"name": name, "schema": schema(type_), **({"type": "KEY"} if key else {})}
+
+
+_SOURCES = (
+    _Source(ASSETS_STREAM, "STREAM", _ASSETS_TOPIC, (("ASSET_UUID", _S), ("ID", _S),
+            ("VALUE", _S), ("TAG", _S), ("TYPE", _S), ("ATTRIBUTES", _MAP)), "ASSET_UUID"),
+    _Source(UNS_MAP_STREAM.upper(), "STREAM", "asset_to_uns_map_raw_topic", (("ASSET_UUID", _S),
+            ("UNS_ID", _S), ("UNS_LEVELS", _MAP), ("UPDATED_AT", "BIGINT"))),
+    _Source(ASSETS_TABLE.upper(), "TABLE", "assets_topic", (("KEY", _S), ("ASSET_UUID", _S),
+            ("ID", _S), ("VALUE", _S), ("TYPE", _S), ("TAG", _S), ("TIMESTAMP", _S)), "KEY"),
+    _Source(ASSETS_TYPE_TABLE.upper(), "TABLE", "assets_types_topic",
+            (("ASSET_UUID", _S), ("TYPE", _S)), "ASSET_UUID"),
+    _Source(ASSETS_AVAIL_TABLE.upper(), "TABLE", "assets_avail_topic",
+            (("ASSET_UUID", _S), ("AVAILABILITY", _S)), "ASSET_UUID"),
+    _Source(DOCKER_SERVICES_TABLE.upper(), "TABLE", "docker_services_topic",
+            (("ASSET_UUID", _S), ("DOCKER_SERVICE", _S)), "ASSET_UUID"),
+)  # fmt: skip
+# Which asset attributes feed which single-value table, and its value column.
+_DERIVED = {
+    "avail": (ASSETS_AVAIL_TABLE.upper(), "AVAILABILITY"),
+    "agent_avail": (ASSETS_AVAIL_TABLE.upper(), "AVAILABILITY"),
+    "DockerService": (DOCKER_SERVICES_TABLE.upper(), "DOCKER_SERVICE"),
+}
+
+Row = dict[str, Any]
+
+
+def _as_string(value: Any) -> str | None:
+    """A JSON value read into a ksqlDB STRING column: JSON text unless it already is a string."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _fields(record: Record) -> dict[str, Any] | None:
+    """The record's JSON object with upper-cased field names (ksqlDB matches them so)."""
+    try:
+        value = record.json()
+    except ValueError:
+        return None
+    return _upper(value) if isinstance(value, dict) else None
+
+
+def _upper(mapping: dict[Any, Any]) -> dict[str, Any]:
+    # Exact upper-case names sort last, so they win over other spellings.
+    items = sorted(mapping.items(), key=lambda kv: str(kv[0]) == str(kv[0]).upper())
+    return {str(k).upper(): v for k, v in items}
+
+
+def _encode_row(source: _Source, seq: int, row: Any) -> tuple[str | None, bytes]:
+    """(key, JSON value) of an inserted row; the stream's key column travels in the key only."""
+    if not isinstance(row, dict):
+        raise KSQLDBError(f"row {seq} must be a dict of column values, got {row!r}", BAD_REQUEST)
+    columns = [name for name, _ in source.columns]
+    unknown = [c for c in row if not isinstance(c, str) or c.upper() not in columns]
+    if unknown:
+        raise sql_error(f"row {seq}: stream {source.name} has no column {unknown[0]!r} "
+                        f"(columns: {', '.join(columns)})")  # fmt: skip
+    key = next((v for c, v in row.items() if c.upper() == "ASSET_UUID"), None)
+    if key is not None and not isinstance(key, str):
+        raise KSQLDBError(f"row {seq}: ASSET_UUID must be a str, got {key!r}", BAD_REQUEST)
+    try:
+        value = json.dumps({c: v for c, v in row.items() if c.upper() != source.key})
+    except (TypeError, ValueError) as err:
+        raise KSQLDBError(f"row {seq} is not JSON-serializable: {err}", BAD_REQUEST) from err
+    return key, value.encode()
+
+
+def _require_text(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise KSQLDBError(
+            f"{what} must be a str, got {type(value).__name__}: {value!r}", BAD_REQUEST
+        )
+    return value
+
+
+class FakeKSQLDB:
+    """A fake ksqlDB server on a ``FakeBroker``; raises ``KSQLDBError`` like ksqlDB does."""
+
+    ksqldb_url: str = "fake://ksqldb"
+
+    def __init__(self, broker: FakeBroker | None = None, assets_partitions: int = 1) -> None:
+        """Materialize the state tables from what ``broker`` (a new one if ``None``) holds and
+        receives; raises ``ConfigurationError`` on a bad broker or partition count."""
+        if broker is not None and not isinstance(broker, FakeBroker):
+            raise ConfigurationError(f"broker must be a FakeBroker or None, got {broker!r}")
+        if type(assets_partitions) is not int or assets_partitions < 1:
+            raise ConfigurationError(
+                f"assets_partitions must be an int >= 1, got {assets_partitions!r}"
+            )
+        self.broker: FakeBroker = broker if broker is not None else FakeBroker()
+        self._sources = {source.name: source for source in _SOURCES}
+        self._partitions = {s.topic: self.broker.default_partitions for s in _SOURCES}
+        self._partitions[_ASSETS_TOPIC] = assets_partitions
+        self._rows: dict[str, dict[str, Row]] = {s.name: {} for s in _SOURCES if s.kind == "TABLE"}
+        self._applied: dict[tuple[str, int], int] = {}
+        self._lock = threading.RLock()
+        self._subscriptions: list[Subscription] = []
+        self._closed = False
+        for topic, partitions in self._partitions.items():
+            self.broker.create_topic(topic, partitions)
+        with self._lock:
+            # Subscribe, then replay what the topics already hold (as ksqlDB reads from the
+            # earliest offset); offsets seen twice are applied once.
+            feeds = {_ASSETS_TOPIC: self._on_asset_record}
+            for table in (ASSETS_TYPE_TABLE, ASSETS_AVAIL_TABLE, DOCKER_SERVICES_TABLE):
+                source = self._sources[table.upper()]
+                feeds[source.topic] = partial(self._on_table_record, source)
+            for topic, callback in feeds.items():
+                self._subscriptions.append(self.broker.subscribe(topic, None, callback))
+            for topic, callback in feeds.items():
+                for record in self.broker.records(topic):
+                    callback(record)
+
+    # catalog ----------------------------------------------------------------------------
+    def info(self) -> dict[str, Any]:
+        """What ``GET /info`` answers."""
+        info = {"version": "0.29.0", "kafkaClusterId": "fake-kafka-cluster"}
+        return {"KsqlServerInfo": {**info, "ksqlServiceId": "default_", "serverStatus": "RUNNING"}}
+
+    def streams(self) -> list[str]:
+        """Names of the streams (upper case)."""
+        return [s.name for s in _SOURCES if s.kind == "STREAM"]
+
+    def tables(self) -> list[str]:
+        """Names of the tables (upper case)."""
+        return [s.name for s in _SOURCES if s.kind == "TABLE"]
+
+    def get_kafka_topic(self, name: str) -> str:
+        """Kafka topic of stream or table ``name`` (any case); raises ``KSQLDBError`` if unknown."""
+        return self._lookup(_require_text(name, "stream or table name").upper()).topic
+
+    def _lookup(self, name: str) -> _Source:
+        source = self._sources.get(name)
+        if source is None:
+            raise sql_error(f"Could not find STREAM/TABLE '{name}' in the Metastore")
+        return source
+
+    # pull queries -----------------------------------------------------------------------
+    def query(self, sql: str) -> list[dict[str, Any]]:
+        """Run pull query ``sql``; rows as dicts keyed by upper-case column name.
+
+        Raises ``KSQLDBError`` for anything but ``SELECT cols FROM table [WHERE ...] [LIMIT n]``."""
+        names, _types, rows = self.pull_query(sql)
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def pull_query(self, sql: str) -> tuple[list[str], list[str], list[list[Any]]]:
+        """Run pull query ``sql``: (column names, ksqlDB types, rows); raises ``KSQLDBError``."""
+        query = parse_pull_query(_require_text(sql, "sql"))
+        source = self._queryable(query.source)
+        types = dict(source.columns)
+        names = [c for c, _ in source.columns] if query.columns is None else []
+        names += [self._column(ident, types, "SELECT") for ident in query.columns or ()]
+        tests = []
+        for condition in query.where:
+            column = self._column(condition.column, types, "WHERE")
+            literal, op = condition.literal, condition.op
+            if literal.type == "NULL":
+                raise sql_error(f"{condition.column.at}: Comparison with NULL not supported: "
+                                f"{column} {op} NULL")  # fmt: skip
+            if literal.type != types[column]:
+                raise sql_error(
+                    f"{condition.column.at}: Cannot compare {column} ({types[column]}) to "
+                    f"{literal.text} ({literal.type}) with {'EQUAL' if op == '=' else 'NOT_EQUAL'}."
+                )
+            tests.append((column, op == "=", literal.value))
+        with self._lock:
+            table = list(self._rows[source.name].values())
+        selected = [
+            [row[name] for name in names]
+            for row in table
+            if all(row[c] is not None and (row[c] == v) is equal for c, equal, v in tests)
+        ]
+        if query.limit is not None:
+            selected = selected[: query.limit]
+        return names, [types[name] for name in names], selected
+
+    def _queryable(self, name: Ident) -> _Source:
+        source = self._sources.get(name.name)
+        if source is None:
+            raise sql_error(f"{name.at}: {name.name} does not exist.")
+        if source.kind == "STREAM":
+            raise sql_error(
+                f"{name.at}: Pull queries are not supported on streams: {source.name} is a "
+                f"STREAM. Query one of the tables {', '.join(self.tables())}.",
+                QUERY_ENDPOINT_ERROR,
+            )
+        return source
+
+    @staticmethod
+    def _column(column: Ident, types: dict[str, str], clause: str) -> str:
+        if column.name not in types:
+            raise sql_error(f"{column.at}: {clause} column '{column.name}' cannot be resolved.")
+        return column.name
+
+    # statements -------------------------------------------------------------------------
+    def statement_query(self, sql: str) -> list[dict[str, Any]]:
+        """The JSON body ``POST /ksql`` answers for DESCRIBE / SHOW / LIST statements;
+        raises ``KSQLDBError`` for any other statement."""
+        return [self._run(statement) for statement in parse_statements(_require_text(sql, "sql"))]
+
+    def _run(self, statement: Statement) -> dict[str, Any]:
+        entity: dict[str, Any] = {"statementText": statement.text}
+        if statement.kind == "describe":
+            assert statement.target is not None
+            source = self._lookup(statement.target.name)
+            entity["@type"] = "sourceDescription"
+            entity["sourceDescription"] = source.description(
+                self._partitions[source.topic], statement.extended
+            )
+        else:
+            kind = "STREAM" if statement.kind == "streams" else "TABLE"
+            sources = [s for s in _SOURCES if s.kind == kind]
+            if statement.extended:
+                entity["@type"] = "source_descriptions"
+                entity["sourceDescriptions"] = [
+                    s.description(self._partitions[s.topic], True) for s in sources
+                ]
+            else:
+                entity["@type"] = statement.kind
+                entity[statement.kind] = [
+                    {"type": kind, "name": s.name, "topic": s.topic, "keyFormat": "KAFKA",
+                     "valueFormat": "JSON", "isWindowed": False}
+                    for s in sources
+                ]  # fmt: skip
+        entity["warnings"] = []
+        return {"@type": entity.pop("@type"), **entity}
+
+    # inserts ----------------------------------------------------------------------------
+    def insert_into_stream(self, stream: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Publish each row as JSON on ``stream``'s topic, keyed by its ASSET_UUID; returns the
+        acks ``/inserts-stream`` sends. Raises ``KSQLDBError`` (before publishing anything) on an
+        unknown stream, a table, or a row that is not a JSON object of the stream's columns."""
+        if self._closed:
+            raise KSQLDBError("the fake ksqlDB is closed: cannot insert rows", BAD_REQUEST)
+        name = _require_text(stream, "stream name").upper()
+        source = self._sources.get(name)
+        if source is None or source.kind != "STREAM":
+            what = "an unknown stream/table" if source is None else "read-only table"
+            raise sql_error(f"Cannot insert values into {what}: `{name}`")
+        if not isinstance(rows, list):
+            raise KSQLDBError(f"rows must be a list of dicts, got {rows!r}", BAD_REQUEST)
+        encoded = [_encode_row(source, seq, row) for seq, row in enumerate(rows)]
+        reports: dict[int, DeliveryReport] = {}
+        for seq, (key, payload) in enumerate(encoded):
+            self.broker.produce(source.topic, key, payload, partial(reports.__setitem__, seq))
+        if len(reports) < len(encoded):
+            self.broker.flush(5.0)
+        acks: list[dict[str, Any]] = []
+        for seq in range(len(encoded)):
+            report = reports.get(seq)
+            ack: dict[str, Any] = {"status": "ok", "seq": seq}
+            if report is None or not report.ok:
+                reason = report.error if report else "not delivered: the broker is disconnected"
+                ack.update(status="error", error_code=50000, message=reason)
+            acks.append(ack)
+        return acks
+
+    # lifecycle --------------------------------------------------------------------------
+    def open_transport(self) -> InMemoryTransport:
+        """A new in-memory transport on this fake's broker; raises ``KSQLDBError`` once closed."""
+        if self._closed:
+            raise KSQLDBError("the fake ksqlDB is closed: cannot open a transport", BAD_REQUEST)
+        return InMemoryTransport(self.broker, self)
+
+    def close(self) -> None:
+        """Stop materializing (idempotent); the tables keep their last state."""
+        with self._lock:
+            self._closed = True
+            subscriptions, self._subscriptions = self._subscriptions, []
+        for subscription in subscriptions:
+            subscription.stop()
+
+    def __repr__(self) -> str:
+        with self._lock:
+            sizes = ", ".join(f"{name}={len(rows)}" for name, rows in self._rows.items())
+        return f"FakeKSQLDB({sizes})"
+
+    # materialization --------------------------------------------------------------------
+    def _fresh(self, record: Record) -> bool:
+        """True the first time a record (topic, partition, offset) is seen."""
+        position = (record.topic, record.partition)
+        if record.offset <= self._applied.get(position, -1):
+            return False
+        self._applied[position] = record.offset
+        return True
+
+    def _on_asset_record(self, record: Record) -> None:
+        with self._lock:
+            if not self._fresh(record) or record.value is None:
+                return  # a stream has no use for tombstones
+            fields = _fields(record) or {}
+            asset, attr = record.key, fields.get("ID")
+            if asset is None or not isinstance(attr, str):
+                logger.warning("ignoring %r: not an asset record (a keyed JSON object with an ID)",
+                               record)  # fmt: skip
+                return
+            stamps = fields.get("ATTRIBUTES")
+            stamps = _upper(stamps) if isinstance(stamps, dict) else {}
+            row: Row = {"KEY": f"{asset}|{attr}", "ASSET_UUID": asset, "ID": attr}
+            row.update(
+                {column: _as_string(fields.get(column)) for column in ("VALUE", "TYPE", "TAG")}
+            )
+            row["TIMESTAMP"] = _as_string(stamps.get("TIMESTAMP"))
+            self._rows[ASSETS_TABLE.upper()][row["KEY"]] = row
+            value = row["VALUE"]
+            if attr == "AssetType" and row["TYPE"] == "OpenFactory":
+                self._rows[ASSETS_TYPE_TABLE.upper()][asset] = {"ASSET_UUID": asset, "TYPE": value}
+            elif attr in _DERIVED:
+                table, column = _DERIVED[attr]
+                self._rows[table][asset] = {"ASSET_UUID": asset, column: value}
+
+    def _on_table_record(self, source: _Source, record: Record) -> None:
+        with self._lock:
+            if not self._fresh(record):
+                return
+            rows = self._rows[source.name]
+            fields = _fields(record) if record.value is not None else None
+            if record.key is None or (record.value is not None and fields is None):
+                logger.warning("ignoring %r on the topic of table %s: not a keyed JSON object",
+                               record, source.name)  # fmt: skip
+            elif fields is None:
+                rows.pop(record.key, None)
+            else:
+                rows[record.key] = {
+                    name: record.key if name == source.key else _as_string(fields.get(name))
+                    for name, _ in source.columns
+                }

@@ -1,0 +1,121 @@
+"""The transport contract runs on every implementation: in memory, and Kafka on loopback."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from openfactory.kafka.transport import KafkaTransport, reset_kafka_clients
+from openfactory.testing import FakeBroker, FakeKSQLDB, InMemoryTransport
+from openfactory.testing.loopback import LoopbackKafka
+from openfactory.transport import Record, Transport
+
+IMPLEMENTATIONS = ["memory", "kafka"]
+
+
+class CountingKSQLDB(FakeKSQLDB):
+    """A fake ksqlDB that counts topic look-ups, to show ``topic_for`` caches."""
+
+    def __init__(self, broker: FakeBroker | None = None) -> None:
+        super().__init__(broker)
+        self.lookups = 0
+
+    def get_kafka_topic(self, name: str) -> str:
+        self.lookups += 1
+        return super().get_kafka_topic(name)
+
+
+class Collector:
+    """A subscription callback that keeps what it receives and lets a test wait on it."""
+
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+        self._changed = threading.Condition()
+
+    def __call__(self, record: Record) -> None:
+        with self._changed:
+            self.records.append(record)
+            self._changed.notify_all()
+
+    def wait_for(
+        self, condition: Callable[[list[Record]], bool], timeout: float = 5.0
+    ) -> list[Record]:
+        """Wait until ``condition(records)`` holds; fail the test with what arrived if not."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not condition(self.records):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    pytest.fail(f"timed out after {timeout}s; received: {self.records}")
+                self._changed.wait(remaining)
+            return list(self.records)
+
+    def wait_count(self, count: int, timeout: float = 5.0) -> list[Record]:
+        """Wait until at least ``count`` records arrived."""
+        return self.wait_for(lambda records: len(records) >= count, timeout)
+
+    def values(self) -> list[bytes | None]:
+        """The values received so far, in order."""
+        with self._changed:
+            return [r.value for r in self.records]
+
+
+@pytest.fixture(scope="session")
+def loopback() -> Iterator[LoopbackKafka]:
+    """One in-process mock Kafka cluster for the whole session."""
+    with LoopbackKafka() as cluster:
+        yield cluster
+        reset_kafka_clients()
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
+def kind(request: pytest.FixtureRequest) -> str:
+    """Which transport implementation the test runs on."""
+    return str(request.param)
+
+
+@pytest.fixture
+def ksqldb(kind: str) -> CountingKSQLDB:
+    """The fake ksqlDB behind the transport (on Kafka it only names topics)."""
+    return CountingKSQLDB(FakeBroker())
+
+
+@pytest.fixture
+def transport(
+    kind: str, ksqldb: CountingKSQLDB, request: pytest.FixtureRequest
+) -> Iterator[Transport]:
+    """A transport of each implementation, closed after the test."""
+    if kind == "memory":
+        opened: Transport = InMemoryTransport(ksqldb.broker, ksqldb)
+    else:
+        cluster = request.getfixturevalue("loopback")
+        opened = KafkaTransport(cluster.bootstrap_servers, ksqldb)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def topic() -> str:
+    """A fresh topic name, so tests never see each other's records."""
+    return f"contract-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def collect() -> Callable[[], Collector]:
+    """Make a new ``Collector``."""
+    return Collector
+
+
+@pytest.fixture
+def known_gap(kind: str, request: pytest.FixtureRequest) -> Callable[[str, str], None]:
+    """``known_gap(kind, reason)`` marks the test as a strict xfail on implementation ``kind``."""
+
+    def mark(gap_kind: str, reason: str) -> None:
+        if gap_kind == kind:
+            request.node.add_marker(pytest.mark.xfail(reason=reason, strict=True))
+
+    return mark

@@ -1,0 +1,181 @@
+"""The behaviour every ``Transport`` implementation must have, checked on each of them."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+
+from openfactory.errors import KSQLDBError, TransportError
+from openfactory.transport import DeliveryReport, FlushResult, Transport
+
+GAP_MEMORY_ARGS = (
+    "InMemoryTransport/FakeBroker do not validate this argument (needs a fix in "
+    "testing/transport.py: raise TransportError naming the bad value)"
+)
+
+
+def test_topic_for_resolves_case_insensitively_and_caches(transport: Transport, ksqldb) -> None:
+    assert transport.topic_for("ASSETS_STREAM") == "ofa_assets"
+    assert transport.topic_for("assets_stream") == "ofa_assets"
+    assert transport.topic_for("assets_type") == "assets_types_topic"
+    transport.topic_for("Assets_Type")
+    assert ksqldb.lookups == 2
+
+
+def test_topic_for_unknown_name_raises_ksqldb_error(transport: Transport) -> None:
+    with pytest.raises(KSQLDBError, match="NOPE"):
+        transport.topic_for("nope")
+
+
+def test_subscription_by_key_gets_only_that_key_in_order(
+    transport: Transport, topic: str, collect: Callable
+) -> None:
+    mine = collect()
+    transport.subscribe(topic, "asset-A", mine)
+    for i in range(20):
+        transport.publish(topic, "asset-A", b'{"n": %d}' % i)
+        transport.publish(topic, "asset-B", b'{"other": %d}' % i)
+    records = mine.wait_count(20)
+    transport.flush(5)
+    assert [r.json()["n"] for r in records] == list(range(20))
+    assert {r.key for r in records} == {"asset-A"}
+    assert all(r.topic == topic and r.offset >= 0 for r in records)
+
+
+def test_subscription_to_all_keys(transport: Transport, topic: str, collect: Callable) -> None:
+    everything = collect()
+    transport.subscribe(topic, None, everything)
+    for key in ("a", "b", "c"):
+        transport.publish(topic, key, key.encode())
+    records = everything.wait_count(3)
+    assert sorted((r.key, r.value) for r in records) == [("a", b"a"), ("b", b"b"), ("c", b"c")]
+
+
+def test_two_subscriptions_both_receive(
+    transport: Transport, topic: str, collect: Callable
+) -> None:
+    first, second, every = collect(), collect(), collect()
+    transport.subscribe(topic, "k", first)
+    transport.subscribe(topic, "k", second)
+    transport.subscribe(topic, None, every)
+    transport.publish(topic, "k", b"1")
+    transport.publish(topic, "k", b"2")
+    assert [r.value for r in first.wait_count(2)] == [b"1", b"2"]
+    assert [r.value for r in second.wait_count(2)] == [b"1", b"2"]
+    assert [r.value for r in every.wait_count(2)] == [b"1", b"2"]
+
+
+def test_records_published_before_subscribe_are_not_delivered(
+    transport: Transport, topic: str, collect: Callable
+) -> None:
+    transport.publish(topic, "k", b"old")
+    assert transport.flush(5).undelivered == 0
+    late = collect()
+    transport.subscribe(topic, "k", late)
+    transport.publish(topic, "k", b"new")
+    late.wait_for(lambda records: any(r.value == b"new" for r in records))
+    assert late.values() == [b"new"]
+
+
+def test_tombstones_are_delivered_with_value_none(
+    transport: Transport, topic: str, collect: Callable
+) -> None:
+    seen = collect()
+    transport.subscribe(topic, "gone", seen)
+    transport.publish(topic, "gone", b"x")
+    transport.publish(topic, "gone", None)
+    records = seen.wait_count(2)
+    assert [r.value for r in records] == [b"x", None]
+    assert records[1].is_tombstone and records[1].json() is None
+
+
+def test_stop_ends_delivery_and_is_idempotent(
+    transport: Transport, topic: str, collect: Callable
+) -> None:
+    stopped, witness = collect(), collect()
+    subscription = transport.subscribe(topic, "k", stopped)
+    transport.subscribe(topic, "k", witness)
+    transport.publish(topic, "k", b"before")
+    stopped.wait_count(1)
+    subscription.stop()
+    subscription.stop()
+    transport.publish(topic, "k", b"after")
+    # The witness getting "after" proves it was dispatched; the stopped one must not see it.
+    witness.wait_count(2)
+    assert stopped.values() == [b"before"]
+
+
+def test_delivery_reports_arrive_without_flush(transport: Transport, topic: str) -> None:
+    reports: list[DeliveryReport] = []
+    arrived = threading.Event()
+
+    def on_delivery(report: DeliveryReport) -> None:
+        reports.append(report)
+        if len(reports) == 2:
+            arrived.set()
+
+    transport.publish(topic, "k", b'{"ID": "a"}', on_delivery)
+    transport.publish(topic, "k", None, on_delivery)
+    assert arrived.wait(5), f"delivery reports did not arrive: {reports}"
+    assert all(r.ok and r.error is None for r in reports)
+    assert [(r.record.topic, r.record.key, r.record.value) for r in reports] == [
+        (topic, "k", b'{"ID": "a"}'),
+        (topic, "k", None),
+    ]
+    assert reports[0].record.offset < reports[1].record.offset
+    assert transport.failures == []
+
+
+def test_flush_reports_nothing_undelivered(transport: Transport, topic: str) -> None:
+    for i in range(50):
+        transport.publish(topic, f"k{i % 5}", b"%d" % i)
+    result = transport.flush(10)
+    assert isinstance(result, FlushResult)
+    assert result.undelivered == 0 and result.failures == [] and result.ok
+
+
+def test_publish_and_subscribe_after_close_raise(transport: Transport, topic: str) -> None:
+    transport.close()
+    transport.close()
+    with pytest.raises(TransportError, match="closed"):
+        transport.publish(topic, "k", b"x")
+    with pytest.raises(TransportError, match="closed"):
+        transport.subscribe(topic, "k", print)
+
+
+def test_close_stops_subscriptions(transport: Transport, topic: str, collect: Callable) -> None:
+    seen = collect()
+    transport.subscribe(topic, "k", seen)
+    transport.publish(topic, "k", b"x")
+    seen.wait_count(1)
+    transport.close()
+    assert seen.values() == [b"x"]
+
+
+def test_value_must_be_bytes_or_none(transport: Transport, topic: str) -> None:
+    with pytest.raises(TransportError, match="bytes"):
+        transport.publish(topic, "k", "text")  # type: ignore[arg-type]
+
+
+def test_key_must_be_a_string(transport: Transport, topic: str, known_gap: Callable) -> None:
+    known_gap("memory", GAP_MEMORY_ARGS)
+    with pytest.raises(TransportError, match="key"):
+        transport.publish(topic, 42, b"x")  # type: ignore[arg-type]
+
+
+def test_topic_must_be_a_non_empty_string(transport: Transport, known_gap: Callable) -> None:
+    known_gap("memory", GAP_MEMORY_ARGS + " (it raises ConfigurationError)")
+    with pytest.raises(TransportError, match="topic"):
+        transport.publish("", "k", b"x")
+
+
+def test_subscribe_validates_key_and_callback(
+    transport: Transport, topic: str, known_gap: Callable
+) -> None:
+    known_gap("memory", GAP_MEMORY_ARGS)
+    with pytest.raises(TransportError, match="key"):
+        transport.subscribe(topic, 42, print)  # type: ignore[arg-type]
+    with pytest.raises(TransportError, match="callable"):
+        transport.subscribe(topic, "k", "not a function")  # type: ignore[arg-type]

@@ -1,0 +1,236 @@
+"""What only the Kafka transport does: shared clients, delivery failures, a full queue."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from openfactory.errors import ConfigurationError, TransportError
+from openfactory.kafka._consumer import reader_count
+from openfactory.kafka._producer import producer_count
+from openfactory.kafka.transport import KafkaTransport, reset_kafka_clients
+from openfactory.testing import FakeKSQLDB
+from openfactory.testing.loopback import LoopbackKafka
+from openfactory.transport import DeliveryReport, Record
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[LoopbackKafka]:
+    with LoopbackKafka() as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _clean_clients() -> Iterator[None]:
+    yield
+    reset_kafka_clients()
+
+
+@pytest.fixture
+def topic() -> str:
+    return f"kafka-{uuid.uuid4().hex[:12]}"
+
+
+def open_transport(cluster: LoopbackKafka, **config: object) -> KafkaTransport:
+    return KafkaTransport(cluster.bootstrap_servers, FakeKSQLDB(), config=config or None)
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+        self._changed = threading.Condition()
+
+    def __call__(self, record: Record) -> None:
+        with self._changed:
+            self.records.append(record)
+            self._changed.notify_all()
+
+    def wait_count(self, count: int, timeout: float = 5.0) -> list[Record]:
+        with self._changed:
+            if not self._changed.wait_for(lambda: len(self.records) >= count, timeout):
+                pytest.fail(f"got {len(self.records)} of {count} records: {self.records[-5:]}")
+            return list(self.records)
+
+
+def test_transports_share_one_producer_released_by_the_last(cluster: LoopbackKafka) -> None:
+    first, second = open_transport(cluster), open_transport(cluster)
+    assert producer_count() == 1
+    first.close()
+    assert producer_count() == 1
+    second.publish("shared-producer", "k", b"still works")
+    assert second.flush(5).ok
+    second.close()
+    assert producer_count() == 0
+
+
+def test_one_consumer_per_topic_across_transports(cluster: LoopbackKafka, topic: str) -> None:
+    first, second = open_transport(cluster), open_transport(cluster)
+    a, b = Inbox(), Inbox()
+    sub_a = first.subscribe(topic, "k", a)
+    sub_b = second.subscribe(topic, "k", b)
+    assert reader_count() == 1
+    first.publish(topic, "k", b"x")
+    assert [r.value for r in a.wait_count(1)] == [b"x"]
+    assert [r.value for r in b.wait_count(1)] == [b"x"]
+    sub_a.stop()
+    assert reader_count() == 1
+    sub_b.stop()
+    assert reader_count() == 0
+    first.close()
+    second.close()
+
+
+def test_many_records_keep_per_key_order_and_none_is_lost(
+    cluster: LoopbackKafka, topic: str
+) -> None:
+    transport = open_transport(cluster)
+    inbox = Inbox()
+    transport.subscribe(topic, None, inbox)
+    keys = [f"asset-{i}" for i in range(4)]
+    for n in range(300):
+        for key in keys:
+            transport.publish(topic, key, json.dumps({"ID": "n", "VALUE": n}).encode())
+    assert transport.flush(10).ok
+    received = inbox.wait_count(1200)
+    for key in keys:
+        assert [r.json()["VALUE"] for r in received if r.key == key] == list(range(300))
+    assert len(cluster.consume_all(topic)) == 1200
+    transport.close()
+
+
+def test_unreachable_broker_failures_are_counted_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    transport = KafkaTransport(
+        f"127.0.0.1:{closed_port()}", FakeKSQLDB(), config={"message.timeout.ms": 300}
+    )
+    reports: list[DeliveryReport] = []
+    with caplog.at_level(logging.ERROR, logger="openfactory.transport"):
+        transport.publish("t", "asset-9", b'{"ID": "temperature", "VALUE": 1}', reports.append)
+        result = transport.flush(5)
+    assert result.undelivered == 0
+    assert len(result.failures) == 1 and transport.failures == result.failures
+    assert reports == result.failures and not reports[0].ok
+    error = reports[0].as_error()
+    assert (error.key, error.attribute_id, error.topic) == ("asset-9", "temperature", "t")
+    assert "asset-9" in caplog.text and "temperature" in caplog.text
+    transport.close_timeout = 0.5
+    transport.close()
+
+
+def test_full_queue_is_waited_out_not_dropped(cluster: LoopbackKafka, topic: str) -> None:
+    transport = open_transport(cluster, **{"queue.buffering.max.messages": 2})
+    for n in range(30):
+        transport.publish(topic, "k", b"%d" % n)
+    assert transport.flush(10).ok
+    assert [r.value for r in cluster.consume_all(topic)] == [b"%d" % n for n in range(30)]
+    transport.close()
+
+
+def test_queue_full_for_too_long_raises() -> None:
+    transport = KafkaTransport(
+        f"127.0.0.1:{closed_port()}",
+        FakeKSQLDB(),
+        config={"queue.buffering.max.messages": 1, "message.timeout.ms": 2000},
+    )
+    transport.queue_full_timeout = 0.2
+    transport.publish("t", "k", b"fills the queue")
+    started = time.monotonic()
+    with pytest.raises(TransportError, match="queue"):
+        transport.publish("t", "k", b"no room")
+    assert time.monotonic() - started < 2
+    assert transport.pending() == 1
+    transport.close_timeout = 0.1
+    transport.close()
+
+
+def test_failing_callbacks_do_not_stop_delivery(cluster: LoopbackKafka, topic: str) -> None:
+    transport = open_transport(cluster)
+    inbox = Inbox()
+
+    def explode(record: Record) -> None:
+        raise RuntimeError("subscriber bug")
+
+    def explode_on_delivery(report: DeliveryReport) -> None:
+        raise RuntimeError("delivery callback bug")
+
+    transport.subscribe(topic, "k", explode)
+    transport.subscribe(topic, "k", inbox)
+    transport.publish(topic, "k", b"1", explode_on_delivery)
+    transport.publish(topic, "k", b"2", explode_on_delivery)
+    assert [r.value for r in inbox.wait_count(2)] == [b"1", b"2"]
+    assert transport.flush(5).ok
+    transport.close()
+
+
+def test_callbacks_may_subscribe_and_stop(cluster: LoopbackKafka, topic: str) -> None:
+    transport = open_transport(cluster)
+    inner, outer = Inbox(), Inbox()
+    subscriptions = []
+
+    def on_record(record: Record) -> None:
+        if record.value == b"start":
+            subscriptions.append(transport.subscribe(topic, "k", inner))
+        elif record.value == b"stop":
+            subscriptions[0].stop()
+            first.stop()
+        outer(record)
+
+    first = transport.subscribe(topic, "k", on_record)
+    transport.publish(topic, "k", b"start")
+    outer.wait_count(1)
+    transport.publish(topic, "k", b"stop")
+    assert [r.value for r in inner.wait_count(1)] == [b"stop"]
+    assert [r.value for r in outer.wait_count(2)] == [b"start", b"stop"]
+    transport.close()
+
+
+def test_query_goes_to_the_ksqldb_client(cluster: LoopbackKafka) -> None:
+    ksqldb = FakeKSQLDB()
+    asset = ksqldb.open_transport()
+    asset.publish(
+        "ofa_assets",
+        "A1",
+        json.dumps(
+            {
+                "ID": "avail",
+                "VALUE": "AVAILABLE",
+                "TAG": "Availability",
+                "TYPE": "Events",
+                "attributes": {"timestamp": "2026-05-04T12:34:56.789Z"},
+            }
+        ).encode(),
+    )
+    with KafkaTransport(cluster.bootstrap_servers, ksqldb) as transport:
+        rows = transport.query("SELECT AVAILABILITY FROM assets_avail WHERE ASSET_UUID='A1';")
+    assert rows == [{"AVAILABILITY": "AVAILABLE"}]
+
+
+@pytest.mark.parametrize(
+    ("bootstrap", "ksql", "config", "message"),
+    [
+        ("", FakeKSQLDB(), None, "bootstrap_servers"),
+        (42, FakeKSQLDB(), None, "bootstrap_servers"),
+        ("127.0.0.1:9092", object(), None, "get_kafka_topic"),
+        ("127.0.0.1:9092", FakeKSQLDB(), ["linger.ms"], "mapping"),
+        ("127.0.0.1:9092", FakeKSQLDB(), {"bootstrap.servers": "x:1"}, "bootstrap.servers"),
+        ("127.0.0.1:9092", FakeKSQLDB(), {"no.such.property": 1}, "no.such.property"),
+    ],
+)
+def test_bad_constructor_arguments(bootstrap, ksql, config, message) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        KafkaTransport(bootstrap, ksql, config=config)
+    assert producer_count() == 0
