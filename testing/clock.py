@@ -22,7 +22,6 @@ from openfactory.errors import ConfigurationError
 
 TurnHook = Callable[[int, datetime], None]
 
-DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 # SDK internals whose timeouts must stay in real time (waiting on other threads, sockets).
 REAL_TIME_MODULES = (
     "openfactory.testing.broker",
@@ -37,11 +36,15 @@ REAL_TIME_MODULES = (
 class VirtualClock:
     """A freezegun-compatible virtual clock: use as a context manager.
 
-    ``start`` is an aware datetime (naive is taken as UTC) or ISO text.
+    ``start`` is an aware datetime (naive is taken as UTC) or ISO text; by default the real
+    time at which the clock is entered, so timestamps never run backwards.
     Raises ``ConfigurationError`` for an unparseable start or a negative advance.
     """
 
-    def __init__(self, start: datetime | str = DEFAULT_START) -> None:
+    def __init__(self, start: datetime | str | None = None) -> None:
+        self._fixed_start = start is not None
+        if start is None:
+            start = datetime.now(UTC)
         if isinstance(start, str):
             try:
                 start = datetime.fromisoformat(start.replace("Z", "+00:00"))
@@ -60,6 +63,8 @@ class VirtualClock:
 
     # context ----------------------------------------------------------------------------
     def __enter__(self) -> VirtualClock:
+        if not self._fixed_start:
+            self.start = datetime.now(UTC)
         self._freezer = freezegun.freeze_time(self.start, ignore=list(REAL_TIME_MODULES))
         self._frozen = self._freezer.start()
         self._real_sleep, self._real_async_sleep = time.sleep, asyncio.sleep

@@ -1,5 +1,10 @@
 """``AppHarness``: build an app on the in-memory broker, run it under the virtual clock, talk to
-it as another asset would, and report how it ended."""
+it as another asset would, and report how it ended.
+
+``run()`` always runs under the virtual clock; ``build()`` and ``call()`` run under it only when
+it is already running (``with harness.clock_running():`` or the ``ofa_clock`` fixture), because
+starting freezegun costs milliseconds and most tests never need virtual time.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import signal
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -62,16 +68,22 @@ class RunResult:
 class AppHarness:
     """One in-memory OpenFactory world for a test: broker, ksqlDB, recorder, clock, signals."""
 
-    def __init__(self, ksqldb: FakeKSQLDB | None = None, storage_root: Path | None = None) -> None:
+    def __init__(
+        self,
+        ksqldb: FakeKSQLDB | None = None,
+        storage_root: Path | None = None,
+        clock_start: datetime | str | None = None,
+    ) -> None:
         self.ksqldb = ksqldb if ksqldb is not None else FakeKSQLDB()
         self.broker = self.ksqldb.broker
         self.recorder = Recorder(self.broker)
-        self.clock = VirtualClock()
+        self.clock = VirtualClock(clock_start)
         self.signals = SignalSimulator(self.clock)
         self._storage_root = storage_root
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
         self.apps: list[OpenFactoryApp] = []
+        self._views: dict[str, Asset] = {}
 
     # building ---------------------------------------------------------------------------
     def build(
@@ -93,7 +105,7 @@ class AppHarness:
             settings["STORAGE"] = json.dumps(
                 {"type": "local", "local_path": str(root), "mount_point": str(root)}
             )
-        with _environment(settings), self.clock_running():
+        with _environment(settings):
             app = app_class(ksqlClient=self.ksqldb, **kwargs)
         self.recorder.watch(app)
         self.apps.append(app)
@@ -166,26 +178,25 @@ class AppHarness:
     ) -> CommandOutcome | None:
         """Invoke ``method`` on ``app`` as another asset would; return its outcome, if any yet."""
         before = len(self.recorder.outcomes)
-        with self.clock_running():
-            self.view(app.asset_uuid).method(method, sender, arguments)
+        self.view(app.asset_uuid).method(method, sender, arguments)
         new = self.recorder.outcomes[before:]
         return new[-1] if new else None
 
     def send_raw_command(self, app: OpenFactoryApp, method: str, value: Any) -> CommandOutcome:
         """Publish ``<method>_CMD`` with any VALUE (e.g. a bad envelope); return the outcome."""
         before = len(self.recorder.outcomes)
-        with self.clock_running():
-            payload = asset_record(
-                method + "_CMD", value, "Method.Command", "OpenFactory", format_timestamp()
-            )
-            self.broker.produce(
-                self.ksqldb.get_kafka_topic("ASSETS_STREAM"), app.asset_uuid, payload
-            )
+        payload = asset_record(
+            method + "_CMD", value, "Method.Command", "OpenFactory", format_timestamp()
+        )
+        self.broker.produce(self.ksqldb.get_kafka_topic("ASSETS_STREAM"), app.asset_uuid, payload)
         return self.recorder.outcomes[before]
 
     def view(self, uuid: str) -> Asset:
-        """An ``Asset`` view of ``uuid``, reading state as another app would."""
-        return Asset(uuid, self.ksqldb)
+        """An ``Asset`` view of ``uuid``, reading state as another app would (one per UUID)."""
+        view = self._views.get(uuid)
+        if view is None:
+            view = self._views[uuid] = Asset(uuid, self.ksqldb)
+        return view
 
     def query(self, sql: str) -> list[dict[str, Any]]:
         """Run a ksqlDB pull query on the fake ksqlDB."""
@@ -194,6 +205,9 @@ class AppHarness:
     def close(self) -> None:
         """Stop recording, restore signal handlers, remove temporary storage (idempotent)."""
         self.recorder.close()
+        for view in self._views.values():
+            view.close()
+        self._views.clear()
         for signum, handler in self._handlers.items():
             signal.signal(signum, handler)
         if self._tmp is not None:

@@ -34,7 +34,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         OPTION,
         action="store_true",
         default=False,
-        help="route every OpenFactory app and asset to an in-memory broker (no cluster needed)",
+        help="run every OpenFactory app and asset on an in-memory broker (no cluster needed)",
     )
 
 

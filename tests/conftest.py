@@ -10,6 +10,8 @@ import pytest
 from openfactory.testing import reset_embedded
 from openfactory.transport import set_transport_override
 
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:

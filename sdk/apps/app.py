@@ -8,6 +8,7 @@ import contextlib
 import os
 import signal
 import threading
+import weakref
 from types import FrameType
 from typing import Any
 
@@ -15,7 +16,7 @@ from openfactory._version import OPENFACTORY_LICENSE, OPENFACTORY_MANUFACTURER, 
 from openfactory.apps.declared import declared_attributes
 from openfactory.apps.dispatch import CommandDispatcher, CommandObserver
 from openfactory.apps.environment import app_logger, app_uuid_from_env
-from openfactory.apps.methods import collect_methods
+from openfactory.apps.methods import MethodSpec, collect_methods
 from openfactory.apps.shutdown import ShutdownReport, shutdown_steps
 from openfactory.assets.asset import Asset
 from openfactory.assets.attribute import AssetAttribute
@@ -23,6 +24,17 @@ from openfactory.storage import storage_from_env
 from openfactory.transport.wire import COMMAND_SUFFIX, COMMAND_TAG, METHOD_TAG
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# Scanning a class for @ofa_method costs more than building the app; classes rarely change.
+_METHODS_BY_CLASS: weakref.WeakKeyDictionary[type, dict[str, MethodSpec]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _methods_of(cls: type) -> dict[str, MethodSpec]:
+    methods = _METHODS_BY_CLASS.get(cls)
+    if methods is None:
+        methods = _METHODS_BY_CLASS[cls] = collect_methods(cls)
+    return methods
 
 
 class _StopRequested(BaseException):
@@ -49,7 +61,7 @@ class OpenFactoryApp(Asset):
         setattr_ = object.__setattr__
         setattr_(self, "logger", app_logger(uuid, loglevel))
         setattr_(self, "storage", storage_from_env())
-        setattr_(self, "_methods", collect_methods(type(self)))
+        setattr_(self, "_methods", _methods_of(type(self)))
         setattr_(self, "_stop_lock", threading.Lock())
         setattr_(self, "_shutdown_report", None)
         setattr_(self, "_running_thread", None)

@@ -193,6 +193,7 @@ def _create_topic(topic: str, admin: Mapping[str, Any], timeout: float) -> None:
     )
     try:
         futures[topic].result()
+        client.poll(0)
     except KafkaException as exc:
         error = exc.args[0] if exc.args else None
         if isinstance(error, KafkaError) and error.code() == KafkaError.TOPIC_ALREADY_EXISTS:

@@ -151,6 +151,7 @@ class TopicReader:
                     continue
                 if messages:
                     self._dispatch(messages)
+                self._admin.poll(0)  # serves the admin client's log lines
         finally:
             try:
                 self._consumer.close()

@@ -99,6 +99,8 @@ class KafkaTransport(Transport):
             )
         if on_delivery is not None and not callable(on_delivery):
             raise TransportError(f"on_delivery must be callable or None, got {on_delivery!r}")
+        if isinstance(value, bytearray):
+            value = bytes(value)
         callback = (
             self._report_failure if on_delivery is None else partial(self._on_delivery, on_delivery)
         )
@@ -133,8 +135,11 @@ class KafkaTransport(Transport):
         if error is None and on_delivery is None:
             return
         try:
-            record = to_record(message) if error is None else _undelivered(message)
-            self._report(DeliveryReport(record, None if error is None else str(error)), on_delivery)
+            if error is None:
+                self._report(DeliveryReport(to_record(message)), on_delivery)
+            else:
+                reason = f"{error.str()} ({error.name()})"
+                self._report(DeliveryReport(_undelivered(message), reason), on_delivery)
         except Exception:
             # Raised here it would surface in whichever thread polled the producer.
             logger.exception("delivery callback %r raised", on_delivery)
@@ -169,7 +174,7 @@ class KafkaTransport(Transport):
         if self._released:
             return FlushResult(0, list(self.failures))
         try:
-            undelivered = self._producer.flush(max(timeout, 0.0))
+            undelivered = self._shared.flush(max(timeout, 0.0))
         except KafkaException as exc:
             raise translate(exc, "cannot flush the Kafka producer") from exc
         return FlushResult(undelivered, list(self.failures))

@@ -2,7 +2,7 @@
 
 from openfactory.storage.backends import LocalBackend, NFSBackend
 from openfactory.storage.base import FileBackend, StoragePathError
-from openfactory.storage.config import LocalStorageConfig, NFSStorageConfig
+from openfactory.storage.config import LocalStorageConfig, NFSStorageConfig, StorageConfig
 from openfactory.storage.factory import storage_from_config, storage_from_env
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "LocalStorageConfig",
     "NFSBackend",
     "NFSStorageConfig",
+    "StorageConfig",
     "StoragePathError",
     "storage_from_config",
     "storage_from_env",

@@ -40,7 +40,7 @@ class _StorageConfig(BaseModel):
 
 
 class LocalStorageConfig(_StorageConfig):
-    """A host directory (``local_path``) bind-mounted into the app's container at ``mount_point``."""
+    """Host directory ``local_path``, bind-mounted into the app's container at ``mount_point``."""
 
     type: Literal["local"]
     local_path: str
@@ -62,9 +62,9 @@ class NFSStorageConfig(_StorageConfig):
     @field_validator("server")
     @classmethod
     def _server_is_a_host(cls, value: str) -> str:
-        if not value or any(c.isspace() or c in ",:/" for c in value):
+        if not value or any(c.isspace() or c in ",/" for c in value):
             raise ValueError(
-                f"must be a host name or IP address (no spaces, ',', ':' or '/'), got {value!r}"
+                f"must be a host name or IP address (no spaces, ',' or '/'), got {value!r}"
             )
         return value
 
@@ -102,7 +102,9 @@ _EXPECTED = {
 }
 
 
-def parse_storage_config(data: Any, source: str = "storage config") -> LocalStorageConfig | NFSStorageConfig:
+def parse_storage_config(
+    data: Any, source: str = "storage config"
+) -> LocalStorageConfig | NFSStorageConfig:
     """Validate a decoded storage configuration mapping.
 
     Raises ``ConfigurationError`` (message prefixed by ``source``) naming the bad field.

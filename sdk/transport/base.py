@@ -19,6 +19,7 @@ from typing import Any
 from openfactory.errors import DeliveryError
 
 logger = logging.getLogger("openfactory.transport")
+_NOT_DECODED: Any = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,7 @@ class Record:
     partition: int = 0
     offset: int = -1
     timestamp_ms: int = 0
+    _decoded: Any = field(default=_NOT_DECODED, compare=False, repr=False)
 
     @property
     def is_tombstone(self) -> bool:
@@ -38,8 +40,15 @@ class Record:
         return self.value is None
 
     def json(self) -> Any:
-        """Decode the value as JSON (``None`` for a tombstone); raises ``ValueError`` if not JSON."""
-        return None if self.value is None else json.loads(self.value)
+        """Decode the value as JSON (``None`` for a tombstone); raises ``ValueError`` if not JSON.
+
+        The result is decoded once and shared by every subscriber: treat it as read-only.
+        """
+        decoded = self._decoded
+        if decoded is _NOT_DECODED:
+            decoded = None if self.value is None else json.loads(self.value)
+            object.__setattr__(self, "_decoded", decoded)
+        return decoded
 
     def __repr__(self) -> str:
         value = "<tombstone>" if self.value is None else self.value[:60].decode(errors="replace")

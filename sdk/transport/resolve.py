@@ -1,8 +1,8 @@
 """Choose the transport an app or asset runs on: the one process-wide, resettable switch.
 
-Order: an active override (``--ofa-fake-broker``, ``ofa-dev run``) wins; then a ksqlDB client
-that brings its own broker (the fake ``FakeKSQLDB``); then ``test_mode=True`` (the embedded
-in-memory broker); otherwise Kafka at ``bootstrap_servers``.
+Order: a ksqlDB client that brings its own broker (the fake ``FakeKSQLDB``) keeps it; then an
+active override (``--ofa-fake-broker``, ``ofa-dev run``) routes everything else in memory; then
+``test_mode=True`` (the embedded in-memory broker); otherwise Kafka at ``bootstrap_servers``.
 """
 
 from __future__ import annotations
@@ -39,8 +39,6 @@ def open_transport(ksql_client: Any, bootstrap_servers: str | None, test_mode: b
     Raises ``ConfigurationError`` when a production transport is needed but no
     ``bootstrap_servers`` (or ``KAFKA_BROKER``) was given.
     """
-    if _override is not None:
-        return _override(ksql_client, bootstrap_servers)
     opener = getattr(ksql_client, "open_transport", None)
     if callable(opener):
         transport = opener()
@@ -50,6 +48,8 @@ def open_transport(ksql_client: Any, bootstrap_servers: str | None, test_mode: b
                 f"{type(transport).__name__}, expected an openfactory Transport"
             )
         return transport
+    if _override is not None:
+        return _override(ksql_client, bootstrap_servers)
     if test_mode:
         from openfactory.testing.embedded import embedded_transport
 

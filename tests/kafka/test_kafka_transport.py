@@ -70,6 +70,7 @@ def test_transports_share_one_producer_released_by_the_last(cluster: LoopbackKaf
     assert producer_count() == 1
     first.close()
     assert producer_count() == 1
+    cluster.create_topic("shared-producer")
     second.publish("shared-producer", "k", b"still works")
     assert second.flush(5).ok
     second.close()
@@ -127,11 +128,13 @@ def test_unreachable_broker_failures_are_counted_and_logged(
     error = reports[0].as_error()
     assert (error.key, error.attribute_id, error.topic) == ("asset-9", "temperature", "t")
     assert "asset-9" in caplog.text and "temperature" in caplog.text
+    assert "timed out" in error.reason
     transport.close_timeout = 0.5
     transport.close()
 
 
 def test_full_queue_is_waited_out_not_dropped(cluster: LoopbackKafka, topic: str) -> None:
+    cluster.create_topic(topic)
     transport = open_transport(cluster, **{"queue.buffering.max.messages": 2})
     for n in range(30):
         transport.publish(topic, "k", b"%d" % n)
@@ -181,20 +184,24 @@ def test_callbacks_may_subscribe_and_stop(cluster: LoopbackKafka, topic: str) ->
     inner, outer = Inbox(), Inbox()
     subscriptions = []
 
-    def on_record(record: Record) -> None:
+    def on_inner(record: Record) -> None:
+        subscriptions[0].stop()
+        inner(record)
+
+    def on_outer(record: Record) -> None:
         if record.value == b"start":
-            subscriptions.append(transport.subscribe(topic, "k", inner))
-        elif record.value == b"stop":
-            subscriptions[0].stop()
+            subscriptions.append(transport.subscribe(topic, "k", on_inner))
+        else:
             first.stop()
         outer(record)
 
-    first = transport.subscribe(topic, "k", on_record)
+    first = transport.subscribe(topic, "k", on_outer)
     transport.publish(topic, "k", b"start")
     outer.wait_count(1)
     transport.publish(topic, "k", b"stop")
     assert [r.value for r in inner.wait_count(1)] == [b"stop"]
     assert [r.value for r in outer.wait_count(2)] == [b"start", b"stop"]
+    assert reader_count() == 0
     transport.close()
 
 

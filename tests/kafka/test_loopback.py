@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import subprocess
 import sys
@@ -18,7 +19,8 @@ def test_runs_on_loopback_and_round_trips_records() -> None:
         host, _, port = cluster.bootstrap_servers.partition(":")
         assert host == "127.0.0.1" and int(port) > 0
         assert cluster.create_topic("plain") == MOCK_DEFAULT_PARTITIONS
-        producer = Producer({"bootstrap.servers": cluster.bootstrap_servers})
+        quiet = logging.getLogger("tests.loopback.librdkafka")
+        producer = Producer({"bootstrap.servers": cluster.bootstrap_servers, "logger": quiet})
         for n in range(5):
             producer.produce("plain", key=b"k", value=b"%d" % n)
         producer.produce("plain", key=b"k", value=None)

@@ -81,7 +81,7 @@ def test_sigterm_after_n_turns(app_class: type[OpenFactoryApp]) -> None:
 
 
 def test_sigint_at_a_virtual_time_and_timestamps_follow_it() -> None:
-    with AppHarness() as harness:
+    with AppHarness(clock_start="2026-01-01T00:00:00Z") as harness:
         app = harness.build(Ticker, "TICKER")
         result = harness.run(app, at=60, signum=signal.SIGINT)
         assert result.signals[0].name == "SIGINT"
@@ -114,3 +114,11 @@ def test_ten_thousand_two_second_turns_run_fast() -> None:
         result = harness.run(app, turns=10_000)
         assert result.virtual_seconds == 20_000
         assert len(harness.recorder.values("ticks")) == 10_001
+
+
+def test_default_start_is_now_so_timestamps_never_run_backwards() -> None:
+    with AppHarness() as harness:
+        app = harness.build(Ticker, "TICKER")
+        harness.run(app, turns=3)
+        stamps = [a.timestamp for a in harness.recorder.published()]
+        assert stamps == sorted(stamps)
