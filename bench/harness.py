@@ -24,11 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 
-from demo_app import DemoApp  # noqa: E402
+from demo_app import DemoApp
 
-from openfactory.apps import OpenFactoryApp, SampleAttribute  # noqa: E402
-from openfactory.testing import AppHarness, FakeBroker, Recorder  # noqa: E402
-from openfactory.transport.wire import asset_record, format_timestamp  # noqa: E402
+from openfactory.apps import OpenFactoryApp, SampleAttribute
+from openfactory.testing import AppHarness, FakeBroker, Recorder
+from openfactory.transport.wire import asset_record, format_timestamp
 
 
 class Sleeper(OpenFactoryApp):
