@@ -10,7 +10,7 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from openfactory.errors import ConfigurationError, KSQLDBError
@@ -36,6 +36,8 @@ from openfactory.transport.wire import (
 )
 
 logger = logging.getLogger("openfactory.testing.ksqldb")
+# Apps repeat the same few queries; parsed queries are immutable, so parse each once.
+_parse_pull_query = lru_cache(maxsize=1024)(parse_pull_query)
 
 _ASSETS_TOPIC = "ofa_assets"
 _S = "STRING"
@@ -170,7 +172,7 @@ class FakeKSQLDB:
         self._applied: dict[tuple[str, int], int] = {}
         self._lock = threading.RLock()
         self._subscriptions: list[Subscription] = []
-        self._closed = False
+        self._stopped = False
         for topic, partitions in self._partitions.items():
             self.broker.create_topic(topic, partitions)
         with self._lock:
@@ -220,7 +222,7 @@ class FakeKSQLDB:
 
     def pull_query(self, sql: str) -> tuple[list[str], list[str], list[list[Any]]]:
         """Run pull query ``sql``: (column names, ksqlDB types, rows); raises ``KSQLDBError``."""
-        query = parse_pull_query(_require_text(sql, "sql"))
+        query = _parse_pull_query(_require_text(sql, "sql"))
         source = self._queryable(query.source)
         types = dict(source.columns)
         names = [c for c, _ in source.columns] if query.columns is None else []
@@ -305,8 +307,8 @@ class FakeKSQLDB:
         """Publish each row as JSON on ``stream``'s topic, keyed by its ASSET_UUID; returns the
         acks ``/inserts-stream`` sends. Raises ``KSQLDBError`` (before publishing anything) on an
         unknown stream, a table, or a row that is not a JSON object of the stream's columns."""
-        if self._closed:
-            raise KSQLDBError("the fake ksqlDB is closed: cannot insert rows", BAD_REQUEST)
+        if self._stopped:
+            raise KSQLDBError("the fake ksqlDB is stopped: cannot insert rows", BAD_REQUEST)
         name = _require_text(stream, "stream name").upper()
         source = self._sources.get(name)
         if source is None or source.kind != "STREAM":
@@ -332,15 +334,23 @@ class FakeKSQLDB:
 
     # lifecycle --------------------------------------------------------------------------
     def open_transport(self) -> InMemoryTransport:
-        """A new in-memory transport on this fake's broker; raises ``KSQLDBError`` once closed."""
-        if self._closed:
-            raise KSQLDBError("the fake ksqlDB is closed: cannot open a transport", BAD_REQUEST)
+        """A new in-memory transport on this fake's broker; raises ``KSQLDBError`` once stopped."""
+        if self._stopped:
+            raise KSQLDBError("the fake ksqlDB is stopped: cannot open a transport", BAD_REQUEST)
         return InMemoryTransport(self.broker, self)
 
     def close(self) -> None:
+        """Close a client handle, as ``KSQLDBClient.close()`` does: a no-op here.
+
+        The fake is also the ksqlDB *server* every app of a test shares (apps often close their
+        client in ``app_event_loop_stopped``), so its tables keep following the broker;
+        ``stop()`` ends materialization.
+        """
+
+    def stop(self) -> None:
         """Stop materializing (idempotent); the tables keep their last state."""
         with self._lock:
-            self._closed = True
+            self._stopped = True
             subscriptions, self._subscriptions = self._subscriptions, []
         for subscription in subscriptions:
             subscription.stop()

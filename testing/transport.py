@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from typing_extensions import override
 
-from openfactory.errors import TransportError
 from openfactory.transport import (
     DeliveryCallback,
     DeliveryReport,
@@ -31,7 +30,6 @@ class InMemoryTransport(Transport):
         self.ksqldb = ksqldb
         self._subscriptions: list[Subscription] = []
         self._lock = threading.Lock()
-        self._closed = False
 
     @override
     def _resolve_topic(self, name: str) -> str:
@@ -45,8 +43,7 @@ class InMemoryTransport(Transport):
         value: bytes | None,
         on_delivery: DeliveryCallback | None = None,
     ) -> None:
-        if self._closed:
-            raise TransportError(f"cannot publish to {topic!r}: the transport is closed")
+        value = self._check_publish(topic, key, value, on_delivery)
 
         def acknowledge(report: DeliveryReport) -> None:
             self._report(report, on_delivery)
@@ -55,8 +52,7 @@ class InMemoryTransport(Transport):
 
     @override
     def subscribe(self, topic: str, key: str | None, callback: RecordCallback) -> Subscription:
-        if self._closed:
-            raise TransportError(f"cannot subscribe to {topic!r}: the transport is closed")
+        self._check_subscribe(topic, key, callback)
         subscription = self.broker.subscribe(topic, key, callback)
         with self._lock:
             self._subscriptions.append(subscription)

@@ -75,10 +75,14 @@ class Asset:
         setattr_("_closed", False)
         transport = open_transport(ksqlClient, bootstrap_servers, test_mode)
         setattr_("_transport", transport)
-        setattr_("_assets_topic", transport.topic_for(ASSETS_STREAM))
-        # Subscribe before loading so no update can fall between the query and the feed.
-        self._subscribe("_state", None, self._on_record)
-        self._load_state()
+        try:
+            setattr_("_assets_topic", transport.topic_for(ASSETS_STREAM))
+            # Subscribe before loading so no update can fall between the query and the feed.
+            self._subscribe("_state", None, self._on_record)
+            self._load_state()
+        except BaseException:
+            self.close()  # a half-built asset must not keep a producer retrying forever
+            raise
 
     # reading and writing attributes ---------------------------------------------------------
     def __getattr__(self, name: str) -> Any:

@@ -56,14 +56,8 @@ class SharedProducer:
         """Send and wait for everything queued (up to ``timeout`` s); returns what is left."""
         with self._flush_lock:
             self._flushing += 1
-        deadline = time.monotonic() + timeout
         try:
-            while True:
-                # Short slices: a flush racing the poller thread can otherwise sit out a
-                # long internal wait (seen: 0.5 s) after the last report was served.
-                left = int(self.producer.flush(min(max(deadline - time.monotonic(), 0), 0.01)))
-                if not left or time.monotonic() >= deadline:
-                    return left
+            return int(self.producer.flush(timeout))
         finally:
             with self._flush_lock:
                 self._flushing -= 1

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from openfactory.errors import DeliveryError
+from openfactory.errors import DeliveryError, TransportError
 
 logger = logging.getLogger("openfactory.transport")
 _NOT_DECODED: Any = object()
@@ -113,6 +113,7 @@ class Transport(ABC):
     def __init__(self) -> None:
         self.failures: list[DeliveryReport] = []
         self._topics: dict[str, str] = {}
+        self._closed = False
 
     def topic_for(self, name: str) -> str:
         """Kafka topic behind ksqlDB stream or table ``name`` (cached); raises ``KSQLDBError``."""
@@ -150,6 +151,36 @@ class Transport(ABC):
     @abstractmethod
     def close(self) -> None:
         """Flush, stop this transport's subscriptions and release its resources (idempotent)."""
+
+    def _check_publish(
+        self, topic: str, key: str, value: bytes | None, on_delivery: DeliveryCallback | None
+    ) -> bytes | None:
+        """Validate ``publish`` arguments (shared by implementations); returns ``value`` as bytes."""
+        if self._closed:
+            raise TransportError(f"cannot publish to {topic!r}: the transport is closed")
+        if not isinstance(topic, str) or not topic:
+            raise TransportError(f"topic must be a non-empty string, got {topic!r}")
+        if not isinstance(key, str):
+            raise TransportError(f"record key must be a str (the asset UUID), got {key!r}")
+        if value is not None and not isinstance(value, bytes | bytearray):
+            raise TransportError(
+                f"record value must be bytes (encoded JSON) or None for a tombstone, "
+                f"got {type(value).__name__}"
+            )
+        if on_delivery is not None and not callable(on_delivery):
+            raise TransportError(f"on_delivery must be callable or None, got {on_delivery!r}")
+        return bytes(value) if isinstance(value, bytearray) else value
+
+    def _check_subscribe(self, topic: str, key: str | None, callback: RecordCallback) -> None:
+        """Validate ``subscribe`` arguments (shared by implementations)."""
+        if self._closed:
+            raise TransportError(f"cannot subscribe to {topic!r}: the transport is closed")
+        if not isinstance(topic, str) or not topic:
+            raise TransportError(f"topic must be a non-empty string, got {topic!r}")
+        if key is not None and not isinstance(key, str):
+            raise TransportError(f"subscription key must be a str or None, got {key!r}")
+        if not callable(callback):
+            raise TransportError(f"callback must be callable, got {callback!r}")
 
     def _report(self, report: DeliveryReport, on_delivery: DeliveryCallback | None) -> None:
         """Record and log a delivery outcome, then pass it to the caller's callback."""

@@ -108,14 +108,3 @@ def topic() -> str:
 def collect() -> Callable[[], Collector]:
     """Make a new ``Collector``."""
     return Collector
-
-
-@pytest.fixture
-def known_gap(kind: str, request: pytest.FixtureRequest) -> Callable[[str, str], None]:
-    """``known_gap(kind, reason)`` marks the test as a strict xfail on implementation ``kind``."""
-
-    def mark(gap_kind: str, reason: str) -> None:
-        if gap_kind == kind:
-            request.node.add_marker(pytest.mark.xfail(reason=reason, strict=True))
-
-    return mark

@@ -159,22 +159,17 @@ def test_value_must_be_bytes_or_none(transport: Transport, topic: str) -> None:
         transport.publish(topic, "k", "text")  # type: ignore[arg-type]
 
 
-def test_key_must_be_a_string(transport: Transport, topic: str, known_gap: Callable) -> None:
-    known_gap("memory", GAP_MEMORY_ARGS)
+def test_key_must_be_a_string(transport: Transport, topic: str) -> None:
     with pytest.raises(TransportError, match="key"):
         transport.publish(topic, 42, b"x")  # type: ignore[arg-type]
 
 
-def test_topic_must_be_a_non_empty_string(transport: Transport, known_gap: Callable) -> None:
-    known_gap("memory", GAP_MEMORY_ARGS + " (it raises ConfigurationError)")
+def test_topic_must_be_a_non_empty_string(transport: Transport) -> None:
     with pytest.raises(TransportError, match="topic"):
         transport.publish("", "k", b"x")
 
 
-def test_subscribe_validates_key_and_callback(
-    transport: Transport, topic: str, known_gap: Callable
-) -> None:
-    known_gap("memory", GAP_MEMORY_ARGS)
+def test_subscribe_validates_key_and_callback(transport: Transport, topic: str) -> None:
     with pytest.raises(TransportError, match="key"):
         transport.subscribe(topic, 42, print)  # type: ignore[arg-type]
     with pytest.raises(TransportError, match="callable"):

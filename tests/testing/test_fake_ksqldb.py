@@ -30,7 +30,7 @@ TABLE_TOPICS = {
 def ksql() -> Iterator[FakeKSQLDB]:
     fake = FakeKSQLDB()
     yield fake
-    fake.close()
+    fake.stop()
 
 
 def publish(
@@ -284,11 +284,19 @@ def test_records_published_from_several_threads(ksql: FakeKSQLDB) -> None:
     ]
 
 
-def test_close_stops_materializing_and_is_idempotent() -> None:
+def test_close_is_a_client_close_the_tables_keep_following() -> None:
+    fake = FakeKSQLDB()
+    fake.close()
+    publish(fake, "A", "x", 1)
+    assert fake.query("SELECT ID FROM assets") == [{"ID": "x"}]
+    fake.open_transport().close()
+
+
+def test_stop_stops_materializing_and_is_idempotent() -> None:
     fake = FakeKSQLDB()
     publish(fake, "A", "x", 1)
-    fake.close()
-    fake.close()
+    fake.stop()
+    fake.stop()
     publish(fake, "A", "y", 2)
     assert fake.query("SELECT ID FROM assets") == [{"ID": "x"}]
     assert error_of(fake.open_transport).error_code == 40000
