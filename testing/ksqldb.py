@@ -91,6 +91,8 @@ _SOURCES = (
     _Source(DOCKER_SERVICES_TABLE.upper(), "TABLE", "docker_services_topic",
             (("ASSET_UUID", _S), ("DOCKER_SERVICE", _S)), "ASSET_UUID"),
 )  # fmt: skip
+TOPICS: dict[str, str] = {source.name: source.topic for source in _SOURCES}
+"""ksqlDB stream/table name -> the Kafka topic behind it, as the fake's catalog has them."""
 # Which asset attributes feed which single-value table, and its value column.
 _DERIVED = {
     "avail": (ASSETS_AVAIL_TABLE.upper(), "AVAILABILITY"),

@@ -1,0 +1,100 @@
+"""``KafkaMirror``: copy Kafka topics into a ``FakeBroker``, so a ``FakeKSQLDB`` (and its HTTP
+server) materializes the OpenFactory tables from a real cluster, as ksqlDB would."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterable
+from types import TracebackType
+
+from confluent_kafka import Consumer, KafkaException, TopicPartition
+
+from openfactory.errors import ConfigurationError, TransportError
+from openfactory.kafka._clients import admin_config, consumer_config, to_record, topic_partitions
+from openfactory.testing.broker import FakeBroker
+from openfactory.testing.ksqldb import TOPICS
+
+_POLL_S = 0.02
+
+
+class KafkaMirror:
+    """Copies every record of ``topics`` (from the earliest offset) into ``broker``.
+
+    ``topics`` defaults to the topics behind the OpenFactory streams and tables. Raises
+    ``TransportError`` when the cluster cannot be read, ``ConfigurationError`` on bad arguments.
+    """
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        broker: FakeBroker | None = None,
+        topics: Iterable[str] | None = None,
+    ) -> None:
+        if not isinstance(bootstrap_servers, str) or not bootstrap_servers.strip():
+            raise ConfigurationError(
+                f"bootstrap_servers must be 'host:port', got {bootstrap_servers!r}"
+            )
+        self.bootstrap_servers = bootstrap_servers.strip()
+        self.broker = broker if broker is not None else FakeBroker()
+        self.topics = tuple(TOPICS.values() if topics is None else topics)
+        if not self.topics or not all(isinstance(t, str) and t for t in self.topics):
+            raise ConfigurationError(f"topics must be non-empty strings, got {self.topics!r}")
+        self.copied = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._consumer: Consumer | None = None
+
+    def start(self) -> KafkaMirror:
+        """Assign every partition of the topics (creating missing topics) and start copying."""
+        config = consumer_config(self.bootstrap_servers, {})
+        config.update({"group.id": f"ofa-mirror-{uuid.uuid4()}", "enable.auto.commit": False})
+        consumer = Consumer(config)
+        try:
+            assignment = [
+                TopicPartition(topic, partition, 0)
+                for topic in self.topics
+                for partition in topic_partitions(
+                    consumer, topic, admin_config(self.bootstrap_servers, {})
+                )
+            ]
+            consumer.assign(assignment)
+        except (KafkaException, TransportError) as exc:
+            consumer.close()
+            raise TransportError(
+                f"cannot mirror {self.topics} from {self.bootstrap_servers}: {exc}"
+            ) from exc
+        self._consumer = consumer
+        self._thread = threading.Thread(target=self._copy, name="ofa-kafka-mirror", daemon=True)
+        self._thread.start()
+        return self
+
+    def _copy(self) -> None:
+        assert self._consumer is not None
+        while not self._stop.is_set():
+            for message in self._consumer.consume(500, _POLL_S):
+                if message.error() is None:
+                    record = to_record(message)
+                    self.broker.produce(record.topic, record.key, record.value)
+                    self.copied += 1
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop copying and close the consumer (idempotent)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        if self._consumer is not None:
+            self._consumer.close()
+            self._consumer = None
+
+    def __enter__(self) -> KafkaMirror:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
