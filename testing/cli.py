@@ -5,27 +5,32 @@
 The file runs unchanged (it may build a ``KSQLDBClient`` and read ``KAFKA_BROKER``): every app
 and asset it creates is routed to the in-memory broker. What the app publishes is printed as it
 happens; ``--call`` sends commands as another asset would; ``--duration`` ends the run with
-SIGTERM. The exit code is 0 after a clean shutdown.
+SIGTERM. The exit code is 0 after a clean shutdown. ``--loopback`` runs the app on the production
+transport instead, against librdkafka's mock Kafka cluster and the fake ksqlDB over HTTP.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import operator
 import os
 import runpy
 import shlex
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from openfactory.apps.environment import app_uuid_from_env
 from openfactory.assets import Asset
 from openfactory.errors import OpenFactoryError
+from openfactory.testing.broker import FakeBroker
 from openfactory.testing.embedded import embedded_ksqldb, embedded_transport, reset_embedded
+from openfactory.testing.ksqldb import FakeKSQLDB
 from openfactory.transport import Record, set_transport_override
 
 CALLER_UUID = "ofa-dev"
@@ -71,14 +76,62 @@ def format_record(record: Record) -> str:
     return f"{record.topic:<28} {record.key}  {value}"
 
 
-def _send_calls(calls: Sequence[Call], app_uuid: str, out: TextIO, stop: threading.Event) -> None:
-    view = Asset(app_uuid, embedded_ksqldb())
+@dataclass
+class World:
+    """Where an app runs: the broker whose records are printed, and how a caller reaches it."""
+
+    broker: FakeBroker
+    ksql_client: Any
+    bootstrap_servers: str | None = None
+
+
+@contextlib.contextmanager
+def embedded_world() -> Iterator[World]:
+    """A fresh embedded in-memory broker; every app and asset built meanwhile is routed to it."""
+    reset_embedded()
+    ksqldb = embedded_ksqldb()
+    previous = set_transport_override(lambda _ksql, _bootstrap: embedded_transport())
+    try:
+        yield World(ksqldb.broker, ksqldb)
+    finally:
+        set_transport_override(previous)
+
+
+@contextlib.contextmanager
+def loopback_world() -> Iterator[World]:
+    """A real-protocol world: librdkafka's mock Kafka cluster on loopback and the fake ksqlDB
+    served over HTTP, materializing from it; the app reaches them through ``KAFKA_BROKER`` and
+    ``KSQLDB_URL`` on the production transport."""
+    from openfactory.kafka import KSQLDBClient
+    from openfactory.testing.kafka_mirror import KafkaMirror
+    from openfactory.testing.ksqldb_server import FakeKSQLDBServer
+    from openfactory.testing.loopback import LoopbackKafka
+
+    with (
+        LoopbackKafka() as kafka,
+        KafkaMirror(kafka.bootstrap_servers) as mirror,
+        FakeKSQLDBServer(FakeKSQLDB(mirror.broker)) as server,
+    ):
+        os.environ["KAFKA_BROKER"] = kafka.bootstrap_servers
+        os.environ["KSQLDB_URL"] = server.url
+        client = KSQLDBClient(server.url)
+        try:
+            yield World(mirror.broker, client, kafka.bootstrap_servers)
+        finally:
+            client.close()
+            mirror.sync()  # print what the app published last (UNAVAILABLE, deregistration)
+
+
+def _send_calls(
+    calls: Sequence[Call], app_uuid: str, world: World, out: TextIO, stop: threading.Event
+) -> None:
+    view = Asset(app_uuid, world.ksql_client, world.bootstrap_servers)
     try:
         for call in calls:
             if stop.wait(call.delay):
                 return
             registered = view.wait_until(
-                call.method, "UNAVAILABLE", comparison=lambda a, b: a != b, timeout=METHOD_WAIT
+                call.method, "UNAVAILABLE", comparison=operator.ne, timeout=METHOD_WAIT
             )
             if not registered:
                 print(f"ofa-dev: app {app_uuid} has no method {call.method!r}", file=out)
@@ -90,51 +143,50 @@ def _send_calls(calls: Sequence[Call], app_uuid: str, out: TextIO, stop: threadi
         view.close()
 
 
-def run_app(path: Path, calls: Sequence[Call], duration: float | None, out: TextIO) -> int:
-    """Run the app file at ``path`` on a fresh embedded broker; returns the exit code."""
-    reset_embedded()
-    broker = embedded_ksqldb().broker
+def run_app(
+    path: Path,
+    calls: Sequence[Call],
+    duration: float | None,
+    out: TextIO,
+    loopback: bool = False,
+) -> int:
+    """Run the app file at ``path`` in a fresh world (in memory, or ``loopback`` Kafka + ksqlDB
+    over HTTP); returns the exit code."""
     lock = threading.Lock()
 
     def show(record: Record) -> None:
         with lock:
             print(format_record(record), file=out, flush=True)
 
-    remove_listener = broker.add_listener(show)
-    previous = set_transport_override(lambda _ksql, _bootstrap: embedded_transport())
-    stop = threading.Event()
-    helpers = (
-        [
-            threading.Thread(
-                target=_send_calls, args=(calls, app_uuid_from_env(), out, stop), daemon=True
-            )
-        ]
-        if calls
-        else []
-    )
-    if duration is not None:
-        helpers.append(
-            threading.Thread(
-                target=lambda: stop.wait(duration) or os.kill(os.getpid(), signal.SIGTERM),
-                daemon=True,
-            )
-        )
-    for helper in helpers:
-        helper.start()
-    code = 0
-    try:
-        runpy.run_path(str(path), run_name="__main__")
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
-    finally:
-        stop.set()
-        set_transport_override(previous)
-        remove_listener()
-    left = broker.pending()
+    with loopback_world() if loopback else embedded_world() as world:
+        remove_listener = world.broker.add_listener(show)
+        stop = threading.Event()
+        helpers = []
+        if calls:
+            args = (calls, app_uuid_from_env(), world, out, stop)
+            helpers.append(threading.Thread(target=_send_calls, args=args, daemon=True))
+        if duration is not None:
+            helpers.append(threading.Thread(target=_terminate_after, args=(duration, stop)))
+        for helper in helpers:
+            helper.start()
+        code = 0
+        try:
+            runpy.run_path(str(path), run_name="__main__")
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
+        finally:
+            stop.set()
+            remove_listener()
+        left = world.broker.pending()
     if left:
         print(f"ofa-dev: {left} record(s) were never delivered", file=out)
         code = code or 1
     return code
+
+
+def _terminate_after(duration: float, stop: threading.Event) -> None:
+    if not stop.wait(duration):
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -142,6 +194,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ofa-dev", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run an app file on the in-memory broker")
+    run.add_argument(
+        "--loopback",
+        action="store_true",
+        help="run on a loopback Kafka (librdkafka mock cluster) and fake ksqlDB over HTTP instead",
+    )
     run.add_argument("app", type=Path, help="python file that builds and runs an OpenFactory app")
     run.add_argument(
         "--call",
@@ -175,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as err:
         parser.error(str(err))
     sys.path.insert(0, str(args.app.resolve().parent))
-    return run_app(args.app, calls, args.duration, sys.stdout)
+    return run_app(args.app, calls, args.duration, sys.stdout, loopback=args.loopback)
 
 
 if __name__ == "__main__":

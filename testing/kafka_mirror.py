@@ -41,6 +41,9 @@ class KafkaMirror:
         if not self.topics or not all(isinstance(t, str) and t for t in self.topics):
             raise ConfigurationError(f"topics must be non-empty strings, got {self.topics!r}")
         self.copied = 0
+        self._next: dict[tuple[str, int], int] = {}
+        self._progress = threading.Condition()
+        self._assignment: list[TopicPartition] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._consumer: Consumer | None = None
@@ -59,6 +62,7 @@ class KafkaMirror:
                 )
             ]
             consumer.assign(assignment)
+            self._assignment = assignment
         except (KafkaException, TransportError) as exc:
             consumer.close()
             raise TransportError(
@@ -76,7 +80,28 @@ class KafkaMirror:
                 if message.error() is None:
                     record = to_record(message)
                     self.broker.produce(record.topic, record.key, record.value)
-                    self.copied += 1
+                    with self._progress:
+                        self.copied += 1
+                        self._next[(record.topic, record.partition)] = record.offset + 1
+                        self._progress.notify_all()
+
+    def sync(self, timeout: float = 10.0) -> bool:
+        """Wait until everything on the topics now has been copied; False after ``timeout``."""
+        # A consumer of its own: reading watermarks on the copying one would block behind it.
+        probe = Consumer(consumer_config(self.bootstrap_servers, {"group.id": "ofa-mirror-probe"}))
+        try:
+            ends = {
+                (tp.topic, tp.partition): probe.get_watermark_offsets(tp, timeout=timeout)[1]
+                for tp in self._assignment
+            }
+        except KafkaException as exc:
+            raise TransportError(f"cannot read the end of {self.topics}: {exc}") from exc
+        finally:
+            probe.close()
+        with self._progress:
+            return self._progress.wait_for(
+                lambda: all(self._next.get(at, 0) >= end for at, end in ends.items()), timeout
+            )
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop copying and close the consumer (idempotent)."""

@@ -58,3 +58,16 @@ def test_demo_runs_on_the_embedded_broker_and_exits_cleanly() -> None:
     assert "Moving axis to x=1.0, y=2.0 at speed=50" in result.stderr
     assert out.index("'AVAILABLE'") < out.index("'UNAVAILABLE'")
     assert "<tombstone>" in out
+
+
+def test_demo_runs_on_loopback_kafka_and_fake_ksqldb_over_http() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "openfactory.testing.cli", "run", str(DEMO), "--loopback",
+         "--call", "stop_axis", "--call-after", "0", "--duration", "2"],
+        capture_output=True, text=True, timeout=90,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "DEV-UUID  avail = 'AVAILABLE'  (Events, Availability)" in result.stdout
+    assert "Stopping all axis" in result.stderr
+    assert "DEV-UUID  avail = 'UNAVAILABLE'  (Events, Availability)" in result.stdout
+    assert "assets_avail_topic           DEV-UUID  <tombstone>" in result.stdout

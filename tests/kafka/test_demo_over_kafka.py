@@ -1,0 +1,166 @@
+"""The documented example as a real process on the production transport, over real protocols:
+librdkafka's mock Kafka cluster on loopback and the fake ksqlDB served over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from openfactory.assets import Asset
+from openfactory.kafka import KafkaTransport, KSQLDBClient
+from openfactory.testing import FakeKSQLDB
+from openfactory.testing.kafka_mirror import KafkaMirror
+from openfactory.testing.ksqldb_server import FakeKSQLDBServer
+from openfactory.testing.loopback import LoopbackKafka
+from openfactory.transport import Record
+from openfactory.transport.murmur2 import partition_for
+from openfactory.transport.wire import asset_record, format_timestamp
+
+DEMO = Path(__file__).parents[2] / "examples" / "demo_app.py"
+APP = "DEMO-E2E"
+TIMEOUT = 30.0
+WIRE_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+class Lines:
+    """The lines a process writes to a pipe, waited on by condition (no sleeping)."""
+
+    def __init__(self, pipe) -> None:
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        threading.Thread(target=self._read, args=(pipe,), daemon=True).start()
+
+    def _read(self, pipe) -> None:
+        for line in pipe:
+            with self._changed:
+                self.lines.append(line.rstrip("\n"))
+                self._changed.notify_all()
+
+    def wait_for(self, text: str) -> str:
+        def found() -> str | None:
+            return next((line for line in self.lines if text in line), None)
+
+        with self._changed:
+            if not self._changed.wait_for(found, TIMEOUT):
+                pytest.fail(f"{text!r} never appeared; the app wrote:\n" + "\n".join(self.lines))
+            return found() or ""
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[tuple[LoopbackKafka, FakeKSQLDBServer]]:
+    with (
+        LoopbackKafka() as kafka,
+        KafkaMirror(kafka.bootstrap_servers) as mirror,
+        FakeKSQLDBServer(FakeKSQLDB(mirror.broker)) as server,
+    ):
+        yield kafka, server
+
+
+def test_demo_app_process_speaks_the_wire_contract(cluster) -> None:
+    kafka, server = cluster
+    env = {
+        **os.environ,
+        "KAFKA_BROKER": kafka.bootstrap_servers,
+        "KSQLDB_URL": server.url,
+        "APP_UUID": APP,
+    }
+    process = subprocess.Popen(
+        [sys.executable, str(DEMO)],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    log = Lines(process.stderr)
+    try:
+        log.wait_for("Counter: 1")
+        client = KSQLDBClient(server.url)
+        caller = Asset(APP, client, kafka.bootstrap_servers)
+        assert caller.wait_until("avail", "AVAILABLE", timeout=TIMEOUT, use_ksqlDB=True)
+        assert set(caller.methods()) == {"move_axis", "stop_axis"}
+
+        caller.move_axis(sender_uuid="E2E-CALLER", x="1.5", y="-2", speed="50")
+        log.wait_for("Moving axis to x=1.5, y=-2.0 at speed=50")
+
+        # A malformed command from another producer: logged, survived.
+        raw = KafkaTransport(kafka.bootstrap_servers, client)
+        raw.publish(
+            "ofa_assets",
+            APP,
+            asset_record(
+                "move_axis_CMD",
+                "{not an envelope",
+                "Method.Command",
+                "OpenFactory",
+                format_timestamp(),
+            ),
+        )
+        raw.flush()
+        rejected = log.wait_for("command for method 'move_axis' rejected")
+        assert "malformed command envelope" in rejected
+        caller.stop_axis(sender_uuid="E2E-CALLER")
+        log.wait_for("Stopping all axis")
+        assert process.poll() is None
+        caller.transport.flush()
+        raw.close()
+        caller.close()
+        client.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(TIMEOUT) == 0
+
+    records = [r for r in kafka.consume_all("ofa_assets", TIMEOUT) if r.key == APP]
+    values = [_exact_wire_json(r) for r in records]
+    ids = [v["ID"] for v in values]
+    assert ids.count("avail") == 2
+    assert [v["VALUE"] for v in values if v["ID"] == "avail"] == ["AVAILABLE", "UNAVAILABLE"]
+    down = ids.index("avail", ids.index("avail") + 1)
+    # everything the app published before the signal is there, and before UNAVAILABLE
+    for registered in ("application_version", "status", "sample_rate", "move_axis", "stop_axis"):
+        assert ids.index(registered) < down
+    assert ids[down + 1 :] == ["references_below", "references_above"]
+    for reference in values[down + 1 :]:
+        assert (reference["VALUE"], reference["TYPE"], reference["TAG"]) == (
+            "",
+            "OpenFactory",
+            "AssetsReferences",
+        )
+    commands = [v for v in values if v["ID"] == "move_axis_CMD"]
+    assert len(commands) == 2 and commands[0]["TYPE"] == "OpenFactory"
+    partitions = {r.partition for r in records}
+    assert len(partitions) == 1  # one key, one partition: per-key order holds
+    assert partitions == {partition_for(APP.encode(), _partition_count(kafka, "ofa_assets"))}
+
+    for topic in ("assets_types_topic", "assets_avail_topic", "docker_services_topic"):
+        (tombstone,) = [r for r in kafka.consume_all(topic, TIMEOUT) if r.key == APP]
+        assert tombstone.value is None
+    (uns,) = [r for r in kafka.consume_all("asset_to_uns_map_raw_topic", TIMEOUT) if r.key == APP]
+    decoded = json.loads(uns.value)
+    assert decoded == {
+        "asset_uuid": APP,
+        "uns_id": None,
+        "uns_levels": None,
+        "updated_at": decoded["updated_at"],
+    }
+
+
+def _exact_wire_json(record: Record) -> dict:
+    value = json.loads(record.value)
+    assert list(value) == ["ID", "VALUE", "TAG", "TYPE", "attributes"]
+    assert list(value["attributes"]) == ["timestamp"]
+    assert WIRE_TIMESTAMP.match(value["attributes"]["timestamp"])
+    assert record.value == json.dumps(value).encode("utf-8")  # byte for byte
+    return value
+
+
+def _partition_count(kafka: LoopbackKafka, topic: str) -> int:
+    return kafka.create_topic(topic)
