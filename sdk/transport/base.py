@@ -155,7 +155,7 @@ class Transport(ABC):
     def _check_publish(
         self, topic: str, key: str, value: bytes | None, on_delivery: DeliveryCallback | None
     ) -> bytes | None:
-        """Validate ``publish`` arguments (shared by implementations); returns ``value`` as bytes."""
+        """Validate ``publish`` arguments (for every implementation); returns bytes or None."""
         if self._closed:
             raise TransportError(f"cannot publish to {topic!r}: the transport is closed")
         if not isinstance(topic, str) or not topic:
