@@ -164,18 +164,31 @@ class FakeKSQLDBServer:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Serve a fresh ``FakeKSQLDB`` until SIGINT/SIGTERM, printing its URL; returns 0."""
+    """Serve a fresh ``FakeKSQLDB`` (fed by ``--kafka`` if given) until SIGINT/SIGTERM."""
     parser = argparse.ArgumentParser(
         prog="python -m openfactory.testing.ksqldb_server",
         description="Serve an in-memory fake ksqlDB (REST API, HTTP/1.1 and h2c) on loopback.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port to bind (default: a free one)")
+    parser.add_argument(
+        "--kafka",
+        metavar="HOST:PORT",
+        help="materialize the tables from this Kafka cluster instead of an in-memory broker",
+    )
     args = parser.parse_args(argv)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    with FakeKSQLDBServer(host=args.host, port=args.port) as server:
+    with contextlib.ExitStack() as stack:
+        broker = None
+        if args.kafka:
+            from openfactory.testing.kafka_mirror import KafkaMirror
+
+            broker = stack.enter_context(KafkaMirror(args.kafka)).broker
+        server = stack.enter_context(
+            FakeKSQLDBServer(FakeKSQLDB(broker), host=args.host, port=args.port)
+        )
         print(server.url, flush=True)
         stop.wait()
     return 0
