@@ -38,6 +38,7 @@ class _Pending:
     key: str | None
     value: bytes | None
     on_ack: AckCallback | None
+    held: bool = False
 
 
 class _BrokerSubscription(Subscription):
@@ -71,6 +72,7 @@ class FakeBroker:
         self._idle = threading.Condition(self._lock)
         self._drainer: int | None = None
         self._fail_next: list[str] = []
+        self._hold_next = 0
         self._connected = True
         self._listeners: list[RecordCallback] = []
 
@@ -108,7 +110,9 @@ class FakeBroker:
         if value is not None and not isinstance(value, bytes | bytearray):
             raise TransportError(f"record value must be bytes or None, got {type(value).__name__}")
         with self._lock:
-            self._queue.append(_Pending(topic, key, bytes(value) if value else value, on_ack))
+            held = self._hold_next > 0
+            self._hold_next -= held
+            self._queue.append(_Pending(topic, key, bytes(value) if value else value, on_ack, held))
         self._drain()
 
     def subscribe(self, topic: str, key: str | None, callback: RecordCallback) -> Subscription:
@@ -152,7 +156,7 @@ class FakeBroker:
         self._drain()
         deadline = time.monotonic() + timeout
         with self._idle:
-            while self._queue and self._connected:
+            while self._flowing():
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
@@ -166,6 +170,22 @@ class FakeBroker:
             raise ConfigurationError(f"fail_next count must be >= 0, got {count}")
         with self._lock:
             self._fail_next.extend([reason] * count)
+
+    def delay_next(self, count: int = 1) -> None:
+        """Hold the next ``count`` publishes undelivered until ``release()``; records published
+        after them wait behind them, as a slow broker keeps each key in order."""
+        if count < 0:
+            raise ConfigurationError(f"delay_next count must be >= 0, got {count}")
+        with self._lock:
+            self._hold_next += count
+
+    def release(self) -> None:
+        """Deliver the records held by ``delay_next``, in order."""
+        with self._lock:
+            self._hold_next = 0
+            for pending in self._queue:
+                pending.held = False
+        self._drain()
 
     def disconnect(self) -> None:
         """Stop appending: publishes stay queued (undelivered) until ``reconnect()``."""
@@ -184,6 +204,10 @@ class FakeBroker:
         return self._connected
 
     # delivery ---------------------------------------------------------------------------
+    def _flowing(self) -> bool:
+        """Something is queued and may be appended now (call with the lock held)."""
+        return bool(self._queue) and self._connected and not self._queue[0].held
+
     def _drain(self, nested: bool = False) -> None:
         me = threading.get_ident()
         with self._lock:
@@ -193,7 +217,7 @@ class FakeBroker:
         try:
             while True:
                 with self._lock:
-                    if not self._queue or not self._connected:
+                    if not self._flowing():
                         self._idle.notify_all()
                         return
                     pending = self._queue.popleft()

@@ -175,6 +175,8 @@ class FakeKSQLDB:
         self._lock = threading.RLock()
         self._subscriptions: list[Subscription] = []
         self._stopped = False
+        self._down = False
+        self._failing: list[KSQLDBError] = []
         for topic, partitions in self._partitions.items():
             self.broker.create_topic(topic, partitions)
         with self._lock:
@@ -190,22 +192,49 @@ class FakeKSQLDB:
                 for record in self.broker.records(topic):
                     callback(record)
 
+    # faults -----------------------------------------------------------------------------
+    def take_down(self) -> None:
+        """Make every query fail as an unreachable ksqlDB would (tables keep materializing)."""
+        self._down = True
+
+    def bring_back(self) -> None:
+        """Answer queries again after ``take_down()``."""
+        self._down = False
+
+    def fail_next_queries(
+        self, count: int = 1, message: str = "injected ksqlDB failure", error_code: int = 50000
+    ) -> None:
+        """Make the next ``count`` pull queries fail with ``KSQLDBError(message, error_code)``."""
+        if count < 0:
+            raise ConfigurationError(f"fail_next_queries count must be >= 0, got {count}")
+        self._failing.extend(KSQLDBError(message, error_code) for _ in range(count))
+
+    def _require_up(self) -> None:
+        if self._down:
+            raise KSQLDBError(
+                f"cannot reach ksqlDB at {self.ksqldb_url}: taken down by the test", 50000
+            )
+
     # catalog ----------------------------------------------------------------------------
     def info(self) -> dict[str, Any]:
         """What ``GET /info`` answers."""
+        self._require_up()
         info = {"version": "0.29.0", "kafkaClusterId": "fake-kafka-cluster"}
         return {"KsqlServerInfo": {**info, "ksqlServiceId": "default_", "serverStatus": "RUNNING"}}
 
     def streams(self) -> list[str]:
         """Names of the streams (upper case)."""
+        self._require_up()
         return [s.name for s in _SOURCES if s.kind == "STREAM"]
 
     def tables(self) -> list[str]:
         """Names of the tables (upper case)."""
+        self._require_up()
         return [s.name for s in _SOURCES if s.kind == "TABLE"]
 
     def get_kafka_topic(self, name: str) -> str:
         """Kafka topic of stream or table ``name`` (any case); raises ``KSQLDBError`` if unknown."""
+        self._require_up()
         return self._lookup(_require_text(name, "stream or table name").upper()).topic
 
     def _lookup(self, name: str) -> _Source:
@@ -224,6 +253,9 @@ class FakeKSQLDB:
 
     def pull_query(self, sql: str) -> tuple[list[str], list[str], list[list[Any]]]:
         """Run pull query ``sql``: (column names, ksqlDB types, rows); raises ``KSQLDBError``."""
+        self._require_up()
+        if self._failing:
+            raise self._failing.pop(0)
         query = _parse_pull_query(_require_text(sql, "sql"))
         source = self._queryable(query.source)
         types = dict(source.columns)
@@ -275,6 +307,7 @@ class FakeKSQLDB:
     def statement_query(self, sql: str) -> list[dict[str, Any]]:
         """The JSON body ``POST /ksql`` answers for DESCRIBE / SHOW / LIST statements;
         raises ``KSQLDBError`` for any other statement."""
+        self._require_up()
         return [self._run(statement) for statement in parse_statements(_require_text(sql, "sql"))]
 
     def _run(self, statement: Statement) -> dict[str, Any]:
@@ -309,6 +342,7 @@ class FakeKSQLDB:
         """Publish each row as JSON on ``stream``'s topic, keyed by its ASSET_UUID; returns the
         acks ``/inserts-stream`` sends. Raises ``KSQLDBError`` (before publishing anything) on an
         unknown stream, a table, or a row that is not a JSON object of the stream's columns."""
+        self._require_up()
         if self._stopped:
             raise KSQLDBError("the fake ksqlDB is stopped: cannot insert rows", BAD_REQUEST)
         name = _require_text(stream, "stream name").upper()

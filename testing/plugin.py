@@ -1,7 +1,8 @@
 """pytest plugin (``pytest11`` entry point): fixtures for testing OpenFactory apps.
 
 Fixtures (a fresh in-memory world per test): ``ofa_broker``, ``ofa_ksqldb``, ``ofa_app`` (the
-``AppHarness``), ``ofa_recorder``, ``ofa_clock``, ``ofa_signals``. ``--ofa-fake-broker`` routes
+``AppHarness``), ``ofa_recorder``, ``ofa_clock``, ``ofa_signals``; over real protocols on
+loopback: ``ofa_loopback_kafka`` (session) and ``ofa_ksqldb_server``. ``--ofa-fake-broker`` routes
 every app and asset built during the session to the test's in-memory broker, including those
 built with a real ``KSQLDBClient`` and ``bootstrap_servers``.
 """
@@ -9,6 +10,7 @@ built with a real ``KSQLDBClient`` and ``bootstrap_servers``.
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -20,6 +22,10 @@ from openfactory.testing.ksqldb import FakeKSQLDB
 from openfactory.testing.recorder import Recorder
 from openfactory.testing.signals import SignalSimulator
 from openfactory.transport import set_transport_override
+
+if TYPE_CHECKING:
+    from openfactory.testing.ksqldb_server import FakeKSQLDBServer
+    from openfactory.testing.loopback import LoopbackKafka
 
 OPTION = "--ofa-fake-broker"
 HINT = (
@@ -84,6 +90,24 @@ def ofa_clock(ofa_app: AppHarness) -> Iterator[VirtualClock]:
 def ofa_signals(ofa_app: AppHarness) -> SignalSimulator:
     """Deliver SIGINT/SIGTERM to apps now, after N loop turns, or at a virtual time."""
     return ofa_app.signals
+
+
+@pytest.fixture(scope="session")
+def ofa_loopback_kafka() -> Iterator[LoopbackKafka]:
+    """librdkafka's mock Kafka cluster on loopback, for the session (real Kafka protocol)."""
+    from openfactory.testing.loopback import LoopbackKafka
+
+    with LoopbackKafka() as kafka:
+        yield kafka
+
+
+@pytest.fixture
+def ofa_ksqldb_server(ofa_ksqldb: FakeKSQLDB) -> Iterator[FakeKSQLDBServer]:
+    """This test's fake ksqlDB served over HTTP on loopback (``.url`` for ``KSQLDBClient``)."""
+    from openfactory.testing.ksqldb_server import FakeKSQLDBServer
+
+    with FakeKSQLDBServer(ofa_ksqldb) as server:
+        yield server
 
 
 @pytest.fixture(autouse=True)

@@ -84,3 +84,24 @@ def test_without_the_option_an_unreachable_cluster_fails_fast_with_a_hint(
 def test_help_lists_the_option(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--help")
     result.stdout.fnmatch_lines(["*--ofa-fake-broker*run every OpenFactory app*"])
+
+
+def test_real_protocol_fixtures(lamp: pytest.Pytester) -> None:
+    lamp.makepyfile(
+        test_wire="""
+        from lamp_app import Lamp
+        from openfactory.assets import Asset
+        from openfactory.kafka import KSQLDBClient
+
+        def test_lamp_over_kafka(ofa_loopback_kafka, ofa_ksqldb_server):
+            client = KSQLDBClient(ofa_ksqldb_server.url)
+            assert client.get_kafka_topic("ASSETS_STREAM") == "ofa_assets"
+            app = Lamp(client, bootstrap_servers=ofa_loopback_kafka.bootstrap_servers)
+            app.switch(on=True)
+            app.shutdown()
+            states = [r.json()["VALUE"] for r in ofa_loopback_kafka.consume_all("ofa_assets")
+                      if r.json()["ID"] == "state"]
+            assert states == ["off", "on"]
+        """
+    )
+    lamp.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
