@@ -20,7 +20,7 @@ import shlex
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -83,6 +83,8 @@ class World:
     broker: FakeBroker
     ksql_client: Any
     bootstrap_servers: str | None = None
+    settle: Callable[[], object] = lambda: None
+    """Wait until ``broker`` holds everything the app published."""
 
 
 @contextlib.contextmanager
@@ -116,10 +118,9 @@ def loopback_world() -> Iterator[World]:
         os.environ["KSQLDB_URL"] = server.url
         client = KSQLDBClient(server.url)
         try:
-            yield World(mirror.broker, client, kafka.bootstrap_servers)
+            yield World(mirror.broker, client, kafka.bootstrap_servers, mirror.sync)
         finally:
             client.close()
-            mirror.sync()  # print what the app published last (UNAVAILABLE, deregistration)
 
 
 def _send_calls(
@@ -176,6 +177,7 @@ def run_app(
             code = exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
         finally:
             stop.set()
+            world.settle()  # print what the app published last (UNAVAILABLE, deregistration)
             remove_listener()
         left = world.broker.pending()
     if left:

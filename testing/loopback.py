@@ -19,11 +19,11 @@ import threading
 import time
 import uuid
 from types import FrameType, TracebackType
-from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
 from openfactory.errors import ConfigurationError, TransportError
+from openfactory.kafka._clients import to_record
 from openfactory.transport import Record
 
 logger = logging.getLogger("openfactory.testing.loopback")
@@ -142,7 +142,7 @@ class LoopbackKafka:
                     if at is None or offset is None:
                         continue
                     if at in wanted and offset < wanted[at]:
-                        records.append(_record(message))
+                        records.append(to_record(message))
                         if offset + 1 >= wanted[at]:
                             del wanted[at]
             return sorted(records, key=lambda r: (r.partition, r.offset))
@@ -179,18 +179,6 @@ class LoopbackKafka:
 
     def __repr__(self) -> str:
         return f"LoopbackKafka({self._bootstrap or 'stopped'})"
-
-
-def _record(message: Any) -> Record:
-    key = message.key()
-    return Record(
-        message.topic(),
-        key.decode("utf-8", errors="replace") if isinstance(key, bytes) else key,
-        message.value(),
-        message.partition(),
-        message.offset(),
-        message.timestamp()[1],
-    )
 
 
 def main() -> int:
