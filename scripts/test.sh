@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+scripts/typecheck.sh
 # Everything that needs no cluster, then the example suites again with every app (production-built
 # ones included) routed to the in-memory broker.
 .venv/bin/python -m pytest -m "not ofa_cluster" "$@"

@@ -68,7 +68,7 @@ class VirtualClock:
         self._freezer = freezegun.freeze_time(self.start, ignore=list(REAL_TIME_MODULES))
         self._frozen = self._freezer.start()
         self._real_sleep, self._real_async_sleep = time.sleep, asyncio.sleep
-        time.sleep = self.sleep
+        time.sleep = self.sleep  # type: ignore[assignment]
         asyncio.sleep = self.async_sleep  # type: ignore[assignment]
         return self
 

@@ -54,7 +54,7 @@ def attribute_values(type_: str = "Samples") -> st.SearchStrategy[Any]:
         raise ConfigurationError(
             f"unknown attribute type {type_!r}; use one of {sorted(ATTRIBUTE_TYPES)}"
         )
-    text = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+    text = st.text(st.characters(codec="utf-8"), max_size=40)
     if type_ == "Samples":
         return st.one_of(
             st.integers(-(2**53), 2**53), st.floats(allow_nan=False, allow_infinity=False)
@@ -159,11 +159,13 @@ def method_arguments(method: Callable[..., Any]) -> st.SearchStrategy[dict[str, 
     required: dict[str, st.SearchStrategy[str]] = {}
     optional: dict[str, st.SearchStrategy[str]] = {}
     for parameter in spec.converter.parameters:
-        values = _values_for(parameter.annotation).map(
-            lambda value, name=parameter.name: argument_text(name, value)
-        )
+        values = _values_for(parameter.annotation).map(_as_argument(parameter.name))
         (required if parameter.required else optional)[parameter.name] = values
     return st.fixed_dictionaries(required, optional=optional)
+
+
+def _as_argument(name: str) -> Callable[[Any], str]:
+    return lambda value: argument_text(name, value)
 
 
 def _values_for(annotation: Any) -> st.SearchStrategy[Any]:
@@ -172,7 +174,7 @@ def _values_for(annotation: Any) -> st.SearchStrategy[Any]:
     if annotation is float:
         return st.floats(allow_nan=False, allow_infinity=False)
     if annotation is str or annotation is Any:
-        return st.text(st.characters(exclude_categories=("Cs",)), max_size=30)
+        return st.text(st.characters(codec="utf-8"), max_size=30)
     if annotation is uuid_module.UUID:
         return st.uuids()
     if annotation is datetime:

@@ -228,7 +228,7 @@ class OpenFactoryApp(Asset):
     def _install_loop_signal_handlers(self, loop: asyncio.AbstractEventLoop) -> list[int]:
         if threading.current_thread() is not threading.main_thread():
             return []
-        installed = []
+        installed: list[int] = []
         for signum in _SIGNALS:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signum, self.signal_handler, signum, None)

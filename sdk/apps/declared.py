@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import TYPE_CHECKING, Any, overload
 
 from openfactory.assets.attribute import AssetAttribute
@@ -29,7 +30,7 @@ class DeclaredAttribute:
         self.tag = tag
         self.name = ""
 
-    def __set_name__(self, owner: type, name: str) -> None:
+    def __set_name__(self, owner: builtins.type, name: str) -> None:
         self.name = name
 
     def initial(self) -> AssetAttribute:
@@ -37,10 +38,12 @@ class DeclaredAttribute:
         return AssetAttribute(self.value, self.type, self.tag)
 
     @overload
-    def __get__(self, instance: None, owner: type) -> DeclaredAttribute: ...
+    def __get__(self, instance: None, owner: builtins.type) -> DeclaredAttribute: ...
     @overload
-    def __get__(self, instance: Asset, owner: type) -> AssetAttribute: ...
-    def __get__(self, instance: Asset | None, owner: type) -> DeclaredAttribute | AssetAttribute:
+    def __get__(self, instance: Asset, owner: builtins.type) -> AssetAttribute: ...
+    def __get__(
+        self, instance: Asset | None, owner: builtins.type
+    ) -> DeclaredAttribute | AssetAttribute:
         if instance is None:
             return self
         current = instance._state.get(self.name)

@@ -59,7 +59,7 @@ class CommandDispatcher:
             self._reject(f"malformed command envelope {raw_envelope!r}: {err}", method=method)
             return
         header = envelope.header
-        context = {
+        context: dict[str, Any] = {
             "method": method,
             "correlation_id": str(header.correlation_id),
             "sender_uuid": header.sender_uuid,

@@ -10,10 +10,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from openfactory.assets.attribute import AssetAttribute
+from openfactory.assets.attribute import AssetAttribute, validate_id
+from openfactory.assets.references import AssetReferences
+from openfactory.assets.subscriptions import AssetSubscriptions, decode_asset_record
 from openfactory.commands import CommandEnvelope
 from openfactory.errors import CommandError, ConfigurationError, KSQLDBError
-from openfactory.transport import Record, Subscription, Transport, open_transport
+from openfactory.transport import Record, Transport, open_transport
 from openfactory.transport.wire import (
     ASSETS_STREAM,
     ASSETS_TABLE,
@@ -25,17 +27,7 @@ from openfactory.transport.wire import (
 
 logger = logging.getLogger("openfactory.assets")
 
-MessageCallback = Callable[[str, dict[str, Any]], None]
-REFERENCES_TAG = "AssetsReferences"
 _POLL_INTERVAL = 0.05
-
-
-def _validate_id(kind: str, value: object) -> str:
-    if not isinstance(value, str) or not value or value != value.strip():
-        raise ConfigurationError(
-            f"{kind} must be a non-empty string without surrounding spaces, got {value!r}"
-        )
-    return value
 
 
 def _ksql_value(value: Any, type_: str) -> Any:
@@ -48,7 +40,7 @@ def _ksql_value(value: Any, type_: str) -> Any:
     return value
 
 
-class Asset:
+class Asset(AssetSubscriptions, AssetReferences):
     """A live view of asset ``asset_uuid``: attributes read by name, assignment publishes.
 
     State is loaded from ksqlDB and kept current from the broker; an unknown attribute
@@ -64,7 +56,7 @@ class Asset:
         test_mode: bool = False,
     ) -> None:
         setattr_ = super().__setattr__
-        setattr_("asset_uuid", _validate_id("asset_uuid", asset_uuid))
+        setattr_("asset_uuid", validate_id("asset_uuid", asset_uuid))
         setattr_("ksql", ksqlClient)
         setattr_("bootstrap_servers", bootstrap_servers)
         setattr_("asset_router_url", asset_router_url)
@@ -109,7 +101,7 @@ class Asset:
 
         Raises ``ConfigurationError`` for a bad id or a value that is not an ``AssetAttribute``.
         """
-        _validate_id("attribute_id", attribute_id)
+        validate_id("attribute_id", attribute_id)
         if not isinstance(asset_attribute, AssetAttribute):
             raise ConfigurationError(
                 f"add_attribute({attribute_id!r}, ...) needs an AssetAttribute, "
@@ -164,7 +156,7 @@ class Asset:
         Raises ``CommandError`` when the asset has no such method or an argument cannot be
         sent as a string.
         """
-        _validate_id("method", method)
+        validate_id("method", method)
         known = self.methods()
         if method not in known:
             raise CommandError(
@@ -215,77 +207,6 @@ class Asset:
                 self._changed.wait(min(remaining, _POLL_INTERVAL) if use_ksqlDB else remaining)
         return True
 
-    # subscriptions ----------------------------------------------------------------------
-    def subscribe_to_attribute(self, attribute_id: str, on_message: MessageCallback) -> None:
-        """Call ``on_message(asset_uuid, record)`` for each new value of ``attribute_id``."""
-        _validate_id("attribute_id", attribute_id)
-        self._subscribe(
-            f"attribute:{attribute_id}", lambda v: v.get("ID") == attribute_id, on_message
-        )
-
-    def stop_attribute_subscription(self, attribute_id: str | None = None) -> None:
-        """Stop the subscription to ``attribute_id`` (all attribute subscriptions if ``None``)."""
-        for name in list(self._subscriptions):
-            if name.startswith("attribute:") and attribute_id in (None, name[10:]):
-                self._unsubscribe(name)
-
-    def subscribe_to_messages(self, on_message: MessageCallback) -> None:
-        """Call ``on_message(asset_uuid, record)`` for every record this asset publishes."""
-        self._subscribe("messages", lambda v: True, on_message)
-
-    def stop_messages_subscription(self) -> None:
-        """Stop ``subscribe_to_messages``."""
-        self._unsubscribe("messages")
-
-    def subscribe_to_samples(self, on_message: MessageCallback) -> None:
-        """Call ``on_message(asset_uuid, record)`` for every new ``Samples`` value."""
-        self._subscribe("samples", lambda v: v.get("TYPE") == "Samples", on_message)
-
-    def stop_samples_subscription(self) -> None:
-        """Stop ``subscribe_to_samples``."""
-        self._unsubscribe("samples")
-
-    def subscribe_to_events(self, on_message: MessageCallback) -> None:
-        """Call ``on_message(asset_uuid, record)`` for every new ``Events`` value."""
-        self._subscribe("events", lambda v: v.get("TYPE") == "Events", on_message)
-
-    def stop_events_subscription(self) -> None:
-        """Stop ``subscribe_to_events``."""
-        self._unsubscribe("events")
-
-    def subscribe_to_conditions(self, on_message: MessageCallback) -> None:
-        """Call ``on_message(asset_uuid, record)`` for every new ``Condition`` value."""
-        self._subscribe("conditions", lambda v: v.get("TYPE") == "Condition", on_message)
-
-    def stop_conditions_subscription(self) -> None:
-        """Stop ``subscribe_to_conditions``."""
-        self._unsubscribe("conditions")
-
-    # references -------------------------------------------------------------------------
-    def add_reference_above(self, above_asset_reference: str) -> None:
-        """Record that asset ``above_asset_reference`` sits above this one."""
-        self._add_reference("references_above", above_asset_reference)
-
-    def add_reference_below(self, below_asset_reference: str) -> None:
-        """Record that asset ``below_asset_reference`` sits below this one."""
-        self._add_reference("references_below", below_asset_reference)
-
-    def references_above_uuid(self) -> list[str]:
-        """UUIDs of the assets above this one."""
-        return self._references("references_above")
-
-    def references_below_uuid(self) -> list[str]:
-        """UUIDs of the assets below this one."""
-        return self._references("references_below")
-
-    def references_above(self) -> list[Asset]:
-        """``Asset`` views of the assets above this one."""
-        return [self._view(uuid) for uuid in self.references_above_uuid()]
-
-    def references_below(self) -> list[Asset]:
-        """``Asset`` views of the assets below this one."""
-        return [self._view(uuid) for uuid in self.references_below_uuid()]
-
     def close(self) -> None:
         """Stop every subscription and release the transport (idempotent)."""
         if self._closed:
@@ -321,7 +242,7 @@ class Asset:
             self._changed.notify_all()
 
     def _on_record(self, record: Record) -> None:
-        value = self._decode(record)
+        value = decode_asset_record(record)
         if value is None:
             return
         try:
@@ -342,14 +263,6 @@ class Asset:
 
     def _on_attribute(self, attribute: AssetAttribute) -> None:
         """Hook for subclasses: a record of this asset arrived from the broker."""
-
-    @staticmethod
-    def _decode(record: Record) -> dict[str, Any] | None:
-        try:
-            value = record.json()
-        except ValueError:
-            return None
-        return value if isinstance(value, dict) and isinstance(value.get("ID"), str) else None
 
     def _load_state(self) -> None:
         sql = (
@@ -390,45 +303,6 @@ class Asset:
         )
         rows = self._transport.query(sql)
         return self._row_attribute(rows[0]) if rows else AssetAttribute.unavailable(attribute_id)
-
-    def _subscribe(
-        self, name: str, wanted: Callable[[dict[str, Any]], bool] | None, callback: Callable
-    ) -> None:
-        self._unsubscribe(name)
-        if wanted is None:
-            handler = callback
-        else:
-
-            def handler(record: Record) -> None:
-                value = self._decode(record)
-                if value is not None and wanted(value):
-                    callback(self.asset_uuid, value)
-
-        self._subscriptions[name] = self._transport.subscribe(
-            self._assets_topic, self.asset_uuid, handler
-        )
-
-    def _unsubscribe(self, name: str) -> None:
-        subscription: Subscription | None = self._subscriptions.pop(name, None)
-        if subscription is not None:
-            subscription.stop()
-
-    def _references(self, attribute_id: str) -> list[str]:
-        value = self._state.get(attribute_id)
-        if value is None or not isinstance(value.value, str):
-            return []
-        return [uuid.strip() for uuid in value.value.split(",") if uuid.strip()]
-
-    def _add_reference(self, attribute_id: str, asset_uuid: str) -> None:
-        _validate_id("asset reference", asset_uuid)
-        if "," in asset_uuid:
-            raise ConfigurationError(f"asset reference may not contain ',': {asset_uuid!r}")
-        references = self._references(attribute_id)
-        if asset_uuid not in references:
-            references.append(asset_uuid)
-        self.add_attribute(
-            attribute_id, AssetAttribute(",".join(references), "OpenFactory", REFERENCES_TAG)
-        )
 
     def _view(self, asset_uuid: str) -> Asset:
         return Asset(

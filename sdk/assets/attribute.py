@@ -41,3 +41,13 @@ class AssetAttribute:
     def unavailable(cls, attribute_id: str | None = None) -> AssetAttribute:
         """The attribute an unknown name reads as: value, type and tag ``UNAVAILABLE``."""
         return cls("UNAVAILABLE", "UNAVAILABLE", "UNAVAILABLE", id=attribute_id)
+
+
+def validate_id(kind: str, value: object) -> str:
+    """``value`` if it is a non-empty string without surrounding spaces, else ``ConfigurationError``
+    naming ``kind`` (``asset_uuid``, ``attribute_id``, ...)."""
+    if not isinstance(value, str) or not value or value != value.strip():
+        raise ConfigurationError(
+            f"{kind} must be a non-empty string without surrounding spaces, got {value!r}"
+        )
+    return value
