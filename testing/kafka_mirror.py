@@ -12,8 +12,8 @@ from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from openfactory.errors import ConfigurationError, TransportError
 from openfactory.kafka._clients import admin_config, consumer_config, to_record, topic_partitions
+from openfactory.testing._ksql_catalog import TOPICS
 from openfactory.testing.broker import FakeBroker
-from openfactory.testing.ksqldb import TOPICS
 
 _POLL_S = 0.02
 

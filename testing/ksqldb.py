@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any
 
 from openfactory.errors import ConfigurationError, KSQLDBError
+from openfactory.testing._ksql_catalog import ASSETS_TOPIC, DERIVED, SOURCES, Source
 from openfactory.testing._ksql_sql import (
     BAD_REQUEST,
     QUERY_ENDPOINT_ERROR,
@@ -28,77 +28,14 @@ from openfactory.testing.transport import InMemoryTransport
 from openfactory.transport import DeliveryReport, Record, Subscription
 from openfactory.transport.wire import (
     ASSETS_AVAIL_TABLE,
-    ASSETS_STREAM,
     ASSETS_TABLE,
     ASSETS_TYPE_TABLE,
     DOCKER_SERVICES_TABLE,
-    UNS_MAP_STREAM,
 )
 
 logger = logging.getLogger("openfactory.testing.ksqldb")
 # Apps repeat the same few queries; parsed queries are immutable, so parse each once.
 _parse_pull_query = lru_cache(maxsize=1024)(parse_pull_query)
-
-_ASSETS_TOPIC = "ofa_assets"
-_S = "STRING"
-_MAP = "MAP<STRING, STRING>"
-
-
-@dataclass(frozen=True)
-class _Source:
-    name: str
-    kind: str  # STREAM or TABLE
-    topic: str
-    columns: tuple[tuple[str, str], ...]  # (name, ksqlDB type) in schema order
-    key: str | None = None
-
-    def description(self, partitions: int, extended: bool) -> dict[str, Any]:
-        """The ``sourceDescription`` that ``DESCRIBE <name> [EXTENDED]`` answers."""
-        key = " KEY" if self.kind == "STREAM" else " PRIMARY KEY"
-        columns = ", ".join(f"{c} {t}{key if c == self.key else ''}" for c, t in self.columns)
-        return {
-            "name": self.name, "windowType": None, "readQueries": [], "writeQueries": [],
-            "fields": [_field(c, t, c == self.key) for c, t in self.columns],
-            "type": self.kind, "timestamp": "", "statistics": "", "errorStats": "",
-            "extended": extended, "keyFormat": "KAFKA", "valueFormat": "JSON", "topic": self.topic,
-            "partitions": partitions if extended else 0, "replication": 1 if extended else 0,
-            "statement": f"CREATE {self.kind} {self.name} ({columns}) WITH (KAFKA_TOPIC="
-            f"'{self.topic}', KEY_FORMAT='KAFKA', VALUE_FORMAT='JSON');",
-            "queryOffsetSummaries": [], "sourceConstraints": [], "clusterStatistics": [],
-            "clusterErrorStats": [],
-        }  # fmt: skip
-
-
-def _field(name: str, type_: str, key: bool) -> dict[str, Any]:
-    def schema(type_: str) -> dict[str, Any]:
-        member = schema(_S) if type_ == _MAP else None
-        return {"type": type_.split("<")[0], "fields": None, "memberSchema": member}
-
-    return {"name": name, "schema": schema(type_), **({"type": "KEY"} if key else {})}
-
-
-_SOURCES = (
-    _Source(ASSETS_STREAM, "STREAM", _ASSETS_TOPIC, (("ASSET_UUID", _S), ("ID", _S),
-            ("VALUE", _S), ("TAG", _S), ("TYPE", _S), ("ATTRIBUTES", _MAP)), "ASSET_UUID"),
-    _Source(UNS_MAP_STREAM.upper(), "STREAM", "asset_to_uns_map_raw_topic", (("ASSET_UUID", _S),
-            ("UNS_ID", _S), ("UNS_LEVELS", _MAP), ("UPDATED_AT", "BIGINT"))),
-    _Source(ASSETS_TABLE.upper(), "TABLE", "assets_topic", (("KEY", _S), ("ASSET_UUID", _S),
-            ("ID", _S), ("VALUE", _S), ("TYPE", _S), ("TAG", _S), ("TIMESTAMP", _S)), "KEY"),
-    _Source(ASSETS_TYPE_TABLE.upper(), "TABLE", "assets_types_topic",
-            (("ASSET_UUID", _S), ("TYPE", _S)), "ASSET_UUID"),
-    _Source(ASSETS_AVAIL_TABLE.upper(), "TABLE", "assets_avail_topic",
-            (("ASSET_UUID", _S), ("AVAILABILITY", _S)), "ASSET_UUID"),
-    _Source(DOCKER_SERVICES_TABLE.upper(), "TABLE", "docker_services_topic",
-            (("ASSET_UUID", _S), ("DOCKER_SERVICE", _S)), "ASSET_UUID"),
-)  # fmt: skip
-TOPICS: dict[str, str] = {source.name: source.topic for source in _SOURCES}
-"""ksqlDB stream/table name -> the Kafka topic behind it, as the fake's catalog has them."""
-# Which asset attributes feed which single-value table, and its value column.
-_DERIVED = {
-    "avail": (ASSETS_AVAIL_TABLE.upper(), "AVAILABILITY"),
-    "agent_avail": (ASSETS_AVAIL_TABLE.upper(), "AVAILABILITY"),
-    "DockerService": (DOCKER_SERVICES_TABLE.upper(), "DOCKER_SERVICE"),
-}
 
 Row = dict[str, Any]
 
@@ -125,7 +62,7 @@ def _upper(mapping: dict[Any, Any]) -> dict[str, Any]:
     return {str(k).upper(): v for k, v in items}
 
 
-def _encode_row(source: _Source, seq: int, row: Any) -> tuple[str | None, bytes]:
+def _encode_row(source: Source, seq: int, row: Any) -> tuple[str | None, bytes]:
     """(key, JSON value) of an inserted row; the stream's key column travels in the key only."""
     if not isinstance(row, dict):
         raise KSQLDBError(f"row {seq} must be a dict of column values, got {row!r}", BAD_REQUEST)
@@ -167,10 +104,10 @@ class FakeKSQLDB:
                 f"assets_partitions must be an int >= 1, got {assets_partitions!r}"
             )
         self.broker: FakeBroker = broker if broker is not None else FakeBroker()
-        self._sources = {source.name: source for source in _SOURCES}
-        self._partitions = {s.topic: self.broker.default_partitions for s in _SOURCES}
-        self._partitions[_ASSETS_TOPIC] = assets_partitions
-        self._rows: dict[str, dict[str, Row]] = {s.name: {} for s in _SOURCES if s.kind == "TABLE"}
+        self._sources = {source.name: source for source in SOURCES}
+        self._partitions = {s.topic: self.broker.default_partitions for s in SOURCES}
+        self._partitions[ASSETS_TOPIC] = assets_partitions
+        self._rows: dict[str, dict[str, Row]] = {s.name: {} for s in SOURCES if s.kind == "TABLE"}
         self._applied: dict[tuple[str, int], int] = {}
         self._lock = threading.RLock()
         self._subscriptions: list[Subscription] = []
@@ -182,7 +119,7 @@ class FakeKSQLDB:
         with self._lock:
             # Subscribe, then replay what the topics already hold (as ksqlDB reads from the
             # earliest offset); offsets seen twice are applied once.
-            feeds = {_ASSETS_TOPIC: self._on_asset_record}
+            feeds = {ASSETS_TOPIC: self._on_asset_record}
             for table in (ASSETS_TYPE_TABLE, ASSETS_AVAIL_TABLE, DOCKER_SERVICES_TABLE):
                 source = self._sources[table.upper()]
                 feeds[source.topic] = partial(self._on_table_record, source)
@@ -225,19 +162,19 @@ class FakeKSQLDB:
     def streams(self) -> list[str]:
         """Names of the streams (upper case)."""
         self._require_up()
-        return [s.name for s in _SOURCES if s.kind == "STREAM"]
+        return [s.name for s in SOURCES if s.kind == "STREAM"]
 
     def tables(self) -> list[str]:
         """Names of the tables (upper case)."""
         self._require_up()
-        return [s.name for s in _SOURCES if s.kind == "TABLE"]
+        return [s.name for s in SOURCES if s.kind == "TABLE"]
 
     def get_kafka_topic(self, name: str) -> str:
         """Kafka topic of stream or table ``name`` (any case); raises ``KSQLDBError`` if unknown."""
         self._require_up()
         return self._lookup(_require_text(name, "stream or table name").upper()).topic
 
-    def _lookup(self, name: str) -> _Source:
+    def _lookup(self, name: str) -> Source:
         source = self._sources.get(name)
         if source is None:
             raise sql_error(f"Could not find STREAM/TABLE '{name}' in the Metastore")
@@ -285,7 +222,7 @@ class FakeKSQLDB:
             selected = selected[: query.limit]
         return names, [types[name] for name in names], selected
 
-    def _queryable(self, name: Ident) -> _Source:
+    def _queryable(self, name: Ident) -> Source:
         source = self._sources.get(name.name)
         if source is None:
             raise sql_error(f"{name.at}: {name.name} does not exist.")
@@ -321,7 +258,7 @@ class FakeKSQLDB:
             )
         else:
             kind = "STREAM" if statement.kind == "streams" else "TABLE"
-            sources = [s for s in _SOURCES if s.kind == kind]
+            sources = [s for s in SOURCES if s.kind == kind]
             if statement.extended:
                 entity["@type"] = "source_descriptions"
                 entity["sourceDescriptions"] = [
@@ -426,11 +363,11 @@ class FakeKSQLDB:
             value = row["VALUE"]
             if attr == "AssetType" and row["TYPE"] == "OpenFactory":
                 self._rows[ASSETS_TYPE_TABLE.upper()][asset] = {"ASSET_UUID": asset, "TYPE": value}
-            elif attr in _DERIVED:
-                table, column = _DERIVED[attr]
+            elif attr in DERIVED:
+                table, column = DERIVED[attr]
                 self._rows[table][asset] = {"ASSET_UUID": asset, column: value}
 
-    def _on_table_record(self, source: _Source, record: Record) -> None:
+    def _on_table_record(self, source: Source, record: Record) -> None:
         with self._lock:
             if not self._fresh(record):
                 return
