@@ -237,3 +237,18 @@ def test_async_run_stops_on_sigterm(ofa_ksqldb) -> None:
 
     asyncio.run(Forever(ofa_ksqldb).async_run())
     assert avail_values(ofa_ksqldb) == ["AVAILABLE", "UNAVAILABLE"]
+
+
+def test_welcome_banner_is_printed_by_run_and_can_be_redefined(
+    ofa_ksqldb, capsys: pytest.CaptureFixture[str]
+) -> None:
+    Counter(ofa_ksqldb).run()
+    assert "OpenFactory app Counter (DEV-UUID)" in capsys.readouterr().out
+
+    class Quiet(Counter):
+        def welcome_banner(self) -> None:
+            print("custom banner")
+
+    Quiet(ofa_ksqldb).run()
+    out = capsys.readouterr().out
+    assert "custom banner" in out and "OpenFactory app" not in out
