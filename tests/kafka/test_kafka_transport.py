@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
+from record_collector import Collector
 
 from openfactory.errors import ConfigurationError, TransportError
 from openfactory.kafka._consumer import reader_count
@@ -48,23 +48,6 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.records: list[Record] = []
-        self._changed = threading.Condition()
-
-    def __call__(self, record: Record) -> None:
-        with self._changed:
-            self.records.append(record)
-            self._changed.notify_all()
-
-    def wait_count(self, count: int, timeout: float = 5.0) -> list[Record]:
-        with self._changed:
-            if not self._changed.wait_for(lambda: len(self.records) >= count, timeout):
-                pytest.fail(f"got {len(self.records)} of {count} records: {self.records[-5:]}")
-            return list(self.records)
-
-
 def test_transports_share_one_producer_released_by_the_last(cluster: LoopbackKafka) -> None:
     first, second = open_transport(cluster), open_transport(cluster)
     assert producer_count() == 1
@@ -79,7 +62,7 @@ def test_transports_share_one_producer_released_by_the_last(cluster: LoopbackKaf
 
 def test_one_consumer_per_topic_across_transports(cluster: LoopbackKafka, topic: str) -> None:
     first, second = open_transport(cluster), open_transport(cluster)
-    a, b = Inbox(), Inbox()
+    a, b = Collector(), Collector()
     sub_a = first.subscribe(topic, "k", a)
     sub_b = second.subscribe(topic, "k", b)
     assert reader_count() == 1
@@ -98,7 +81,7 @@ def test_many_records_keep_per_key_order_and_none_is_lost(
     cluster: LoopbackKafka, topic: str
 ) -> None:
     transport = open_transport(cluster)
-    inbox = Inbox()
+    inbox = Collector()
     transport.subscribe(topic, None, inbox)
     keys = [f"asset-{i}" for i in range(4)]
     for n in range(300):
@@ -162,7 +145,7 @@ def test_queue_full_for_too_long_raises() -> None:
 
 def test_failing_callbacks_do_not_stop_delivery(cluster: LoopbackKafka, topic: str) -> None:
     transport = open_transport(cluster)
-    inbox = Inbox()
+    inbox = Collector()
 
     def explode(record: Record) -> None:
         raise RuntimeError("subscriber bug")
@@ -181,7 +164,7 @@ def test_failing_callbacks_do_not_stop_delivery(cluster: LoopbackKafka, topic: s
 
 def test_callbacks_may_subscribe_and_stop(cluster: LoopbackKafka, topic: str) -> None:
     transport = open_transport(cluster)
-    inner, outer = Inbox(), Inbox()
+    inner, outer = Collector(), Collector()
     subscriptions = []
 
     def on_inner(record: Record) -> None:
