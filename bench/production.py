@@ -35,12 +35,13 @@ from confluent_kafka import Producer
 
 from openfactory.apps import OpenFactoryApp, SampleAttribute, ofa_method
 from openfactory.assets import Asset
-from openfactory.kafka import KSQLDBClient
+from openfactory.kafka import KafkaTransport, KSQLDBClient
 from openfactory.kafka._clients import producer_config
 from openfactory.testing import FakeKSQLDB
 from openfactory.testing.kafka_mirror import KafkaMirror
 from openfactory.testing.ksqldb_server import FakeKSQLDBServer
 from openfactory.testing.loopback import LoopbackKafka
+from openfactory.transport import Record
 from openfactory.transport.wire import asset_record, format_timestamp
 
 TOPIC = "ofa_assets"
@@ -75,9 +76,32 @@ def app_named(uuid_: str, client: KSQLDBClient, bootstrap: str) -> Iterator[Coun
         app.shutdown()
 
 
-def sdk_rate(client: KSQLDBClient, bootstrap: str, count: int) -> tuple[float, str]:
-    """Updates/s of ``app.counter = i``, flush included; returns the app UUID used."""
+class Counter:
+    """A plain Kafka consumer (through its own transport) counting one asset's counter records."""
+
+    def __init__(self, client: KSQLDBClient, bootstrap: str, asset_uuid: str) -> None:
+        self.seen = 0
+        self._changed = threading.Condition()
+        self._transport = KafkaTransport(bootstrap, client)
+        self._transport.subscribe(TOPIC, asset_uuid, self._count)
+
+    def _count(self, record: Record) -> None:
+        if record.json()["ID"] == "counter":
+            with self._changed:
+                self.seen += 1
+                self._changed.notify_all()
+
+    def wait_for(self, expected: int) -> int:
+        with self._changed:
+            self._changed.wait_for(lambda: self.seen >= expected, TIMEOUT)
+        self._transport.close()
+        return self.seen
+
+
+def sdk_rate(client: KSQLDBClient, bootstrap: str, count: int) -> tuple[float, int]:
+    """Updates/s of ``app.counter = i``, flush included, and how many a consumer then found."""
     run_uuid = f"BENCH-{uuid.uuid4().hex[:8]}"
+    counter = Counter(client, bootstrap, run_uuid)
     with app_named(run_uuid, client, bootstrap) as app:
         assert app.transport.flush(TIMEOUT).ok
         start = time.perf_counter()
@@ -87,7 +111,8 @@ def sdk_rate(client: KSQLDBClient, bootstrap: str, count: int) -> tuple[float, s
         elapsed = time.perf_counter() - start
         if not result.ok:
             raise SystemExit(f"SDK run left {result.undelivered} undelivered")
-    return count / elapsed, run_uuid
+    # the app also published the counter's start value (0) before the timed records
+    return count / elapsed, counter.wait_for(count + 1) - 1
 
 
 def bare_rate(bootstrap: str, count: int, flush_each: bool = False) -> float:
@@ -159,11 +184,11 @@ def main() -> int:
         bootstrap = kafka.bootstrap_servers
         kafka.create_topic(TOPIC)
         sdk_rate(client, bootstrap, 1_000)  # warm-up: shared producer and consumer
-        sdk_rates, bare_rates, runs = [], [], []
+        sdk_rates, bare_rates, found = [], [], []
         for _ in range(args.repeat):  # interleaved, so machine noise hits both alike
-            rate, run_uuid = sdk_rate(client, bootstrap, args.records)
+            rate, counted = sdk_rate(client, bootstrap, args.records)
             sdk_rates.append(rate)
-            runs.append(run_uuid)
+            found.append(counted)
             bare_rates.append(bare_rate(bootstrap, args.records))
         flush_rate = median_of(
             args.repeat, lambda: bare_rate(bootstrap, args.flush_records, flush_each=True)
@@ -178,16 +203,11 @@ def main() -> int:
         passed = verdict(versus_flush >= 30)
         print(f"  SDK / flush-each = {versus_flush:6.1f}  [target >= 30: {passed}]")
 
-        # Each run published the counter's start value (0) before the timed records.
-        on_topic = kafka.consume_all(TOPIC, TIMEOUT)
-        lost = False
-        for run_uuid in runs:
-            counters = sum(1 for r in on_topic if r.key == run_uuid and r.json()["ID"] == "counter")
-            found = counters - 1
-            lost |= found != args.records
+        lost = any(counted != args.records for counted in found)
+        for run, counted in enumerate(found, 1):
             print(
-                f"  consumer found {found} of {args.records} records sent by {run_uuid} "
-                f"[{verdict(found == args.records)}]"
+                f"  run {run}: a consumer found {counted} of {args.records} records sent "
+                f"[{verdict(counted == args.records)}]"
             )
 
     with (

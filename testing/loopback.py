@@ -135,7 +135,10 @@ class LoopbackKafka:
                         f"read {len(records)} records of {topic!r} in {timeout}s; "
                         f"partitions {sorted(wanted)} unfinished"
                     )
-                for message in consumer.consume(500, 0.05):
+                # consume() waits out its timeout unless the whole batch is there: poll for one
+                # record, then take what else librdkafka has already fetched.
+                first = consumer.poll(0.05)
+                for message in [first, *consumer.consume(500, 0)] if first else []:
                     if message.error() is not None:
                         continue
                     at, offset = message.partition(), message.offset()
