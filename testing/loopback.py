@@ -138,7 +138,7 @@ class LoopbackKafka:
                 # consume() waits out its timeout unless the whole batch is there: poll for one
                 # record, then take what else librdkafka has already fetched.
                 first = consumer.poll(0.05)
-                for message in [first, *consumer.consume(500, 0)] if first else []:
+                for message in [first, *consumer.consume(500, 0)] if first is not None else []:
                     if message.error() is not None:
                         continue
                     at, offset = message.partition(), message.offset()

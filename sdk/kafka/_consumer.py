@@ -147,7 +147,9 @@ class TopicReader:
                     # consume() waits out its whole timeout unless a full batch arrives: wait for
                     # the first record with poll(), then take what else is already there.
                     first = self._consumer.poll(_POLL_INTERVAL_S)
-                    messages = [first, *self._consumer.consume(_BATCH, 0)] if first else []
+                    messages = (
+                        [first, *self._consumer.consume(_BATCH, 0)] if first is not None else []
+                    )
                 except Exception:
                     logger.exception("error while consuming topic %r", self.topic)
                     self._stopping.wait(_POLL_INTERVAL_S)
