@@ -50,9 +50,10 @@ class DeclaredAttribute:
         return current if current is not None else self.initial()
 
     def __set__(self, instance: Asset, value: Any) -> None:
-        if not isinstance(value, AssetAttribute):
-            value = AssetAttribute(value, self.type, self.tag)
-        instance.add_attribute(self.name, value)
+        if isinstance(value, AssetAttribute):
+            instance.add_attribute(self.name, value)
+        else:
+            instance._publish_attribute(AssetAttribute(value, self.type, self.tag, id=self.name))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(value={self.value!r}, tag={self.tag!r})"

@@ -28,6 +28,9 @@ from openfactory.transport.wire import (
 logger = logging.getLogger("openfactory.assets")
 
 _POLL_INTERVAL = 0.05
+# Records published by this asset whose echo from the broker has not come back yet; past
+# this many they are all forgotten (an echo that comes later is decoded like any record).
+_ECHO_MEMORY = 4096
 
 
 def _ksql_value(value: Any, type_: str) -> Any:
@@ -63,7 +66,9 @@ class Asset(AssetSubscriptions, AssetReferences):
         setattr_("test_mode", test_mode)
         setattr_("_state", {})
         setattr_("_changed", threading.Condition(threading.RLock()))
+        setattr_("_waiting", 0)  # threads in wait_until: nobody to notify most of the time
         setattr_("_subscriptions", {})
+        setattr_("_echoes", {})
         setattr_("_closed", False)
         transport = open_transport(ksqlClient, bootstrap_servers, test_mode)
         setattr_("_transport", transport)
@@ -92,7 +97,7 @@ class Asset(AssetSubscriptions, AssetReferences):
             self.add_attribute(name, value)
         elif name in self._state:
             current = self._state[name]
-            self.add_attribute(name, AssetAttribute(value, current.type, current.tag))
+            self._publish_attribute(AssetAttribute(value, current.type, current.tag, id=name))
         else:
             super().__setattr__(name, value)
 
@@ -107,23 +112,30 @@ class Asset(AssetSubscriptions, AssetReferences):
                 f"add_attribute({attribute_id!r}, ...) needs an AssetAttribute, "
                 f"got {type(asset_attribute).__name__}"
             )
-        value = asset_attribute.value
-        payload = asset_record(
-            attribute_id,
-            value,
-            asset_attribute.tag,
+        # A copy: the caller keeps its object, the state keeps what was published.
+        published = AssetAttribute(
+            asset_attribute.value,
             asset_attribute.type,
+            asset_attribute.tag,
             asset_attribute.timestamp,
+            attribute_id,
+        )
+        self._publish_attribute(published)
+
+    def _publish_attribute(self, attribute: AssetAttribute) -> None:
+        """Publish ``attribute`` (``id`` already checked); it becomes the current value."""
+        payload = asset_record(
+            attribute.id or "", attribute.value, attribute.tag, attribute.type, attribute.timestamp
         )
         self._transport.publish(self._assets_topic, self.asset_uuid, payload)
-        stored = AssetAttribute(
-            value,
-            asset_attribute.type,
-            asset_attribute.tag,
-            asset_attribute.timestamp,
-            attribute_id,
-        )
-        self._store(attribute_id, stored)
+        with self._changed:
+            self._set_state(attribute.id or "", attribute)
+            # The broker echoes the record back to this asset's own subscription: remember
+            # it so the echo is recognised by its bytes instead of decoded again.
+            echoes = self._echoes
+            if len(echoes) >= _ECHO_MEMORY:
+                echoes.clear()  # echoes that never came (no subscription yet, or lost)
+            echoes[payload] = attribute
 
     def attributes(self) -> list[str]:
         """Ids of this asset's attributes, methods excluded."""
@@ -200,11 +212,15 @@ class Asset(AssetSubscriptions, AssetReferences):
             return self._state.get(attribute_id, AssetAttribute.unavailable()).value
 
         with self._changed:
-            while not comparison(current(), value):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._changed.wait(min(remaining, _POLL_INTERVAL) if use_ksqlDB else remaining)
+            self._waiting += 1
+            try:
+                while not comparison(current(), value):
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return False
+                    self._changed.wait(min(remaining, _POLL_INTERVAL) if use_ksqlDB else remaining)
+            finally:
+                self._waiting -= 1
         return True
 
     def close(self) -> None:
@@ -238,10 +254,23 @@ class Asset(AssetSubscriptions, AssetReferences):
 
     def _store(self, attribute_id: str, attribute: AssetAttribute) -> None:
         with self._changed:
-            self._state[attribute_id] = attribute
+            self._set_state(attribute_id, attribute)
+
+    def _set_state(self, attribute_id: str, attribute: AssetAttribute) -> None:
+        # Called with self._changed held.
+        self._state[attribute_id] = attribute
+        if self._waiting:
             self._changed.notify_all()
 
     def _on_record(self, record: Record) -> None:
+        with self._changed:
+            echo = self._echoes.pop(record.value, None) if record.value is not None else None
+            if echo is not None:
+                # Stored again: another writer's record may have come in between.
+                self._set_state(echo.id or "", echo)
+        if echo is not None:
+            self._on_attribute(echo)
+            return
         value = decode_asset_record(record)
         if value is None:
             return

@@ -92,6 +92,7 @@ class TopicReader:
             raise
         self._lock = threading.Lock()
         self._subscriptions: list[KafkaSubscription] = []
+        self._routes: dict[bytes | None, tuple[KafkaSubscription, ...]] = {}
         self._closing = False
         self._stopping = threading.Event()
         self._thread = threading.Thread(
@@ -117,6 +118,7 @@ class TopicReader:
                 return None
             subscription = KafkaSubscription(self, key, callback, self.end_offsets())
             self._subscriptions.append(subscription)
+            self._reroute()
             return subscription
 
     def remove(self, subscription: KafkaSubscription) -> bool:
@@ -124,6 +126,7 @@ class TopicReader:
         with self._lock:
             if subscription in self._subscriptions:
                 self._subscriptions.remove(subscription)
+                self._reroute()
             if self._subscriptions or self._closing:
                 return False
             self._closing = True
@@ -136,6 +139,7 @@ class TopicReader:
             for subscription in self._subscriptions:
                 subscription.active = False
             self._subscriptions.clear()
+            self._reroute()
         self._stopping.set()
         if self._thread is not threading.current_thread():
             self._thread.join(timeout)
@@ -163,25 +167,36 @@ class TopicReader:
             except Exception:
                 logger.exception("error while closing the consumer of topic %r", self.topic)
 
+    def _reroute(self) -> None:
+        # Records of keys nobody here subscribed to are the bulk of a busy topic: index the
+        # subscriptions by encoded key so those are skipped before any Python object is built.
+        # Called with the lock held; the dispatch thread reads the index without it.
+        catch_all = tuple(s for s in self._subscriptions if s.key is None)
+        routes: dict[bytes | None, tuple[KafkaSubscription, ...]] = {None: catch_all}
+        for key in {s.key for s in self._subscriptions if s.key is not None}:
+            routes[key.encode("utf-8")] = tuple(
+                s for s in self._subscriptions if s.key is None or s.key == key
+            )
+        self._routes = routes
+
     def _dispatch(self, messages: list[Any]) -> None:
-        # Taken after the batch was fetched: every record in it is below the end offsets any
+        # Read after the batch was fetched: every record in it is below the end offsets any
         # later subscription starts from, so none reaches a subscription made after it.
-        with self._lock:
-            subscriptions = list(self._subscriptions)
-        if not subscriptions:
-            return
+        routes = self._routes
+        catch_all = routes.get(None, ())
         for message in messages:
             error = message.error()
             if error is not None:
                 logger.warning("consumer error on topic %r: %s", self.topic, error)
                 continue
+            subscriptions = routes.get(message.key(), catch_all)
+            if not subscriptions:
+                continue
             record = to_record(message)
             for subscription in subscriptions:
-                if not subscription.active:
-                    continue
-                if subscription.key is not None and subscription.key != record.key:
-                    continue
-                if record.offset < subscription.start.get(record.partition, 0):
+                if not subscription.active or record.offset < subscription.start.get(
+                    record.partition, 0
+                ):
                     continue
                 try:
                     subscription.callback(record)

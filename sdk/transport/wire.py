@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any, Final
 
 ASSETS_STREAM: Final = "ASSETS_STREAM"
@@ -25,13 +26,28 @@ METHOD_TAG: Final = "Method"
 def format_timestamp(moment: datetime | None = None) -> str:
     """UTC ISO 8601 with milliseconds and ``Z``: ``2026-05-04T12:34:56.789Z``.
 
-    ``moment`` defaults to now; a naive datetime is taken as UTC.
+    ``moment`` defaults to now; a naive datetime is taken as UTC. Milliseconds are
+    truncated, as the platform's producers do.
     """
-    moment = datetime.now(UTC) if moment is None else moment
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    if moment is None:
+        # Called here, not in a helper: freezegun decides real or virtual time by looking
+        # a few frames up the stack, and the virtual clock relies on that depth.
+        moment = datetime.now(UTC)
+    else:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        moment = moment.astimezone(UTC)
+    # Every published attribute is stamped: format the date and time once per second.
+    global _second_prefix
+    second = (moment.second, moment.minute, moment.hour, moment.day, moment.month, moment.year)
+    cached_second, prefix = _second_prefix
+    if second != cached_second:
+        prefix = moment.replace(tzinfo=None, microsecond=0).isoformat() + "."
+        _second_prefix = (second, prefix)
+    return f"{prefix}{moment.microsecond // 1000:03d}Z"
+
+
+_second_prefix: tuple[tuple[int, ...], str] = ((), "")
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -45,7 +61,24 @@ def encode_json(payload: Any) -> bytes:
 
 
 def asset_record(attr_id: str, value: Any, tag: str, type_: str, timestamp: str) -> bytes:
-    """Encode the value of an asset record (key: the asset UUID) on the assets stream topic."""
+    """Encode the value of an asset record (key: the asset UUID) on the assets stream topic.
+
+    Byte for byte what ``encode_json`` gives for ``{"ID", "VALUE", "TAG", "TYPE",
+    "attributes": {"timestamp"}}``, built faster: every published attribute goes through here.
+    """
+    frame = _frames.get((attr_id, tag, type_))
+    if frame is None:
+        if not (type(attr_id) is type(tag) is type(type_) is str):
+            return _asset_record_by_json(attr_id, value, tag, type_, timestamp)
+        frame = _frame(attr_id, tag, type_)
+    value_json = _scalar_json(value)
+    if value_json is None or type(timestamp) is not str:
+        return _asset_record_by_json(attr_id, value, tag, type_, timestamp)
+    head, middle = frame
+    return f"{head}{value_json}{middle}{_json_string(timestamp)}}}}}".encode()
+
+
+def _asset_record_by_json(attr_id: Any, value: Any, tag: Any, type_: Any, timestamp: Any) -> bytes:
     return encode_json(
         {
             "ID": attr_id,
@@ -55,6 +88,41 @@ def asset_record(attr_id: str, value: Any, tag: str, type_: str, timestamp: str)
             "attributes": {"timestamp": timestamp},
         }
     )
+
+
+# (id, tag, type) -> the JSON around the value and the timestamp, as json.dumps lays it out.
+_frames: dict[tuple[str, str, str], tuple[str, str]] = {}
+_FRAMES_KEPT = 4096
+_json_string = encode_basestring_ascii  # what json.dumps uses with ensure_ascii=True
+
+
+def _frame(attr_id: str, tag: str, type_: str) -> tuple[str, str]:
+    if len(_frames) >= _FRAMES_KEPT:
+        _frames.clear()
+    frame = (
+        f'{{"ID": {_json_string(attr_id)}, "VALUE": ',
+        f', "TAG": {_json_string(tag)}, "TYPE": {_json_string(type_)}, '
+        '"attributes": {"timestamp": ',
+    )
+    _frames[(attr_id, tag, type_)] = frame
+    return frame
+
+
+def _scalar_json(value: Any) -> str | None:
+    """``json.dumps(value)`` for the common exact scalar types; ``None`` for anything else."""
+    kind = type(value)
+    if kind is str:
+        return _json_string(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float:
+        # json.dumps writes NaN and the infinities its own way: leave those to it.
+        return float.__repr__(value) if value - value == 0.0 else None
+    if kind is bool:
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return None
 
 
 def ksql_string(value: str) -> str:

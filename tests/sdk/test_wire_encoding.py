@@ -1,0 +1,104 @@
+"""The wire encoders are fast paths: each must give exactly what the plain reference gives."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from freezegun import freeze_time
+from hypothesis import given
+from hypothesis import strategies as st
+
+from openfactory.transport.wire import ATTRIBUTE_TYPES, asset_record, format_timestamp
+
+
+def reference_record(attr_id: Any, value: Any, tag: Any, type_: Any, timestamp: Any) -> bytes:
+    """What the platform's producers write: json.dumps of the record, UTF-8."""
+    record = {
+        "ID": attr_id,
+        "VALUE": value,
+        "TAG": tag,
+        "TYPE": type_,
+        "attributes": {"timestamp": timestamp},
+    }
+    return json.dumps(record).encode("utf-8")
+
+
+def reference_timestamp(moment: datetime) -> str:
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+
+
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=-(10**40), max_value=10**40)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text()
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(
+    attr_id=st.text(min_size=1),
+    value=json_values,
+    tag=st.text(),
+    type_=st.sampled_from(sorted(ATTRIBUTE_TYPES)),
+    timestamp=st.text(),
+)
+def test_asset_record_is_byte_for_byte_json_dumps(
+    attr_id: str, value: Any, tag: str, type_: str, timestamp: str
+) -> None:
+    expected = reference_record(attr_id, value, tag, type_, timestamp)
+    assert asset_record(attr_id, value, tag, type_, timestamp) == expected
+    # the second time through, the cached frame of (id, tag, type) is used
+    assert asset_record(attr_id, value, tag, type_, timestamp) == expected
+
+
+class Reading(int):
+    """An int subclass: json.dumps writes it as a number, and so must the fast path."""
+
+
+def test_values_outside_the_fast_path_are_still_exact() -> None:
+    for value in (Reading(7), (1, 2), float("nan"), float("-inf"), 10**100, {"a": [None]}):
+        expected = reference_record("a", value, "T", "Samples", "2026-01-01T00:00:00.000Z")
+        assert asset_record("a", value, "T", "Samples", "2026-01-01T00:00:00.000Z") == expected
+
+
+def test_non_string_fields_are_encoded_as_json_dumps_would() -> None:
+    assert asset_record(1, 2, 3, 4, 5) == reference_record(1, 2, 3, 4, 5)  # type: ignore[arg-type]
+
+
+# A day in from the ends of datetime's range, so converting to UTC cannot overflow.
+moments = st.datetimes(
+    min_value=datetime(1, 1, 2),
+    max_value=datetime(9999, 12, 30),
+    timezones=st.none() | st.timezones(),
+)
+
+
+@given(st.lists(moments, min_size=1, max_size=20))
+def test_format_timestamp_matches_strftime_across_seconds(moments: list[datetime]) -> None:
+    for moment in moments:  # consecutive calls exercise the per-second cache both ways
+        assert format_timestamp(moment) == reference_timestamp(moment)
+
+
+def test_format_timestamp_truncates_to_milliseconds_and_converts_to_utc() -> None:
+    plus_two = timezone(timedelta(hours=2))
+    assert format_timestamp(datetime(2026, 5, 4, 14, 34, 56, 789999, plus_two)) == (
+        "2026-05-04T12:34:56.789Z"
+    )
+    assert format_timestamp(datetime(999, 1, 2, 3, 4, 5, 6000)) == "0999-01-02T03:04:05.006Z"
+
+
+def test_format_timestamp_of_now_follows_a_frozen_clock_exactly() -> None:
+    with freeze_time("2026-01-01 00:00:59.999999"):
+        assert format_timestamp() == "2026-01-01T00:00:59.999Z"
+    with freeze_time("2027-01-01 00:00:59.001"):  # same second of the minute, a year later
+        assert format_timestamp() == "2027-01-01T00:00:59.001Z"
