@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from openfactory._threads import start_background_thread
 from openfactory.apps.environment import app_uuid_from_env
 from openfactory.assets import Asset
 from openfactory.errors import OpenFactoryError
@@ -165,11 +166,13 @@ def run_app(
         helpers = []
         if calls:
             args = (calls, app_uuid_from_env(), world, out, stop)
-            helpers.append(threading.Thread(target=_send_calls, args=args, daemon=True))
+            helpers.append(start_background_thread(_send_calls, name="ofa-dev-calls", args=args))
         if duration is not None:
-            helpers.append(threading.Thread(target=_terminate_after, args=(duration, stop)))
-        for helper in helpers:
-            helper.start()
+            helpers.append(
+                start_background_thread(
+                    _terminate_after, name="ofa-dev-timer", args=(duration, stop), daemon=False
+                )
+            )
         code = 0
         try:
             runpy.run_path(str(path), run_name="__main__")

@@ -10,6 +10,7 @@ from types import TracebackType
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
+from openfactory._threads import start_background_thread
 from openfactory.errors import ConfigurationError, TransportError
 from openfactory.kafka._clients import admin_config, consumer_config, to_record, topic_partitions
 from openfactory.testing._ksql_catalog import TOPICS
@@ -69,8 +70,7 @@ class KafkaMirror:
                 f"cannot mirror {self.topics} from {self.bootstrap_servers}: {exc}"
             ) from exc
         self._consumer = consumer
-        self._thread = threading.Thread(target=self._copy, name="ofa-kafka-mirror", daemon=True)
-        self._thread.start()
+        self._thread = start_background_thread(self._copy, name="ofa-kafka-mirror")
         return self
 
     def _copy(self) -> None:

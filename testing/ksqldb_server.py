@@ -19,6 +19,7 @@ from types import TracebackType
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
+from openfactory._threads import start_background_thread
 from openfactory.errors import ConfigurationError
 from openfactory.testing._ksqldb_http_app import KSQLDBApp, ServedRequest
 from openfactory.testing.ksqldb import FakeKSQLDB
@@ -104,10 +105,9 @@ class FakeKSQLDBServer:
         config.accesslog = None
         self._ready.clear()
         self._failure = None
-        self._thread = threading.Thread(
-            target=self._run, args=(config,), name=f"fake-ksqldb-{port}", daemon=True
+        self._thread = start_background_thread(
+            self._run, args=(config,), name=f"fake-ksqldb-{port}"
         )
-        self._thread.start()
         if not self._ready.wait(_STARTUP_TIMEOUT) or self._failure is not None:
             self.stop()
             raise RuntimeError(f"fake ksqlDB server did not start: {self._failure!r}")

@@ -17,6 +17,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
+from openfactory._threads import start_background_thread
 from openfactory.errors import ConfigurationError
 from openfactory.kafka._clients import (
     TOPIC_TIMEOUT_S,
@@ -95,10 +96,9 @@ class TopicReader:
         self._routes: dict[bytes | None, tuple[KafkaSubscription, ...]] = {}
         self._closing = False
         self._stopping = threading.Event()
-        self._thread = threading.Thread(
-            target=self._serve, name=f"openfactory-kafka-consumer[{topic}]", daemon=True
+        self._thread = start_background_thread(
+            self._serve, name=f"openfactory-kafka-consumer[{topic}]"
         )
-        self._thread.start()
 
     def end_offsets(self) -> dict[int, int]:
         """Current end (high watermark) offset of each partition; raises ``TransportError``."""

@@ -11,6 +11,7 @@ from typing import Any
 
 from confluent_kafka import KafkaException, Producer
 
+from openfactory._threads import start_background_thread
 from openfactory.errors import ConfigurationError
 from openfactory.kafka._clients import ConfigKey, config_key, logger, producer_config
 
@@ -34,10 +35,9 @@ class SharedProducer:
         self._flush_lock = threading.Lock()
         self._flushing = 0
         self._stopping = threading.Event()
-        self._poller = threading.Thread(
-            target=self._serve, name=f"openfactory-kafka-producer[{bootstrap_servers}]", daemon=True
+        self._poller = start_background_thread(
+            self._serve, name=f"openfactory-kafka-producer[{bootstrap_servers}]"
         )
-        self._poller.start()
 
     def _serve(self) -> None:
         # poll(0) then sleep, rather than a blocking poll(): a thread blocked in poll() takes

@@ -11,6 +11,7 @@ import threading
 
 import pytest
 
+from openfactory._threads import start_background_thread
 from openfactory.apps import EventAttribute, OpenFactoryApp, SampleAttribute, ofa_method
 from openfactory.assets import Asset
 from openfactory.errors import ConfigurationError
@@ -185,10 +186,9 @@ def test_sigterm_stops_a_blocking_loop(ofa_ksqldb) -> None:
 
     def stop() -> None:
         assert app.started.wait(10)
-        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGTERM)  # to the process: only the main thread takes it
 
-    thread = threading.Thread(target=stop)
-    thread.start()
+    thread = start_background_thread(stop, name="stopper")
     app.run()
     thread.join(10)
     assert avail_values(ofa_ksqldb) == ["AVAILABLE", "UNAVAILABLE"]

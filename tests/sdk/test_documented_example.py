@@ -13,6 +13,7 @@ import pytest
 from demo_app import DemoApp
 
 from openfactory import __version__
+from openfactory._threads import start_background_thread
 from openfactory.assets import Asset
 from openfactory.commands import CommandEnvelope
 from openfactory.testing import FakeKSQLDB
@@ -160,8 +161,7 @@ def run_until(app: DemoApp, ready: Callable[[], bool], then: Callable[[], None])
         finally:
             done.set()
 
-    thread = threading.Thread(target=helper)
-    thread.start()
+    thread = start_background_thread(helper, name="helper")
     app.run()
     thread.join(10)
     assert done.is_set()
