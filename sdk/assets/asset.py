@@ -65,7 +65,10 @@ class Asset(AssetSubscriptions, AssetReferences):
         setattr_("asset_router_url", asset_router_url)
         setattr_("test_mode", test_mode)
         setattr_("_state", {})
-        setattr_("_changed", threading.Condition(threading.RLock()))
+        # The lock guards _state; _changed is the same lock as a condition for wait_until.
+        # Hot paths take the lock directly: a Condition's with-block costs Python calls.
+        setattr_("_lock", threading.RLock())
+        setattr_("_changed", threading.Condition(self._lock))
         setattr_("_waiting", 0)  # threads in wait_until: nobody to notify most of the time
         setattr_("_subscriptions", {})
         setattr_("_echoes", {})
@@ -92,7 +95,7 @@ class Asset(AssetSubscriptions, AssetReferences):
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name.startswith("_") or "_state" not in self.__dict__ or hasattr(type(self), name):
-            super().__setattr__(name, value)
+            object.__setattr__(self, name, value)  # declared attributes publish from here
         elif isinstance(value, AssetAttribute):
             self.add_attribute(name, value)
         elif name in self._state:
@@ -128,7 +131,7 @@ class Asset(AssetSubscriptions, AssetReferences):
             attribute.id or "", attribute.value, attribute.tag, attribute.type, attribute.timestamp
         )
         self._transport.publish(self._assets_topic, self.asset_uuid, payload)
-        with self._changed:
+        with self._lock:
             self._set_state(attribute.id or "", attribute)
             # The broker echoes the record back to this asset's own subscription: remember
             # it so the echo is recognised by its bytes instead of decoded again.
@@ -242,7 +245,7 @@ class Asset(AssetSubscriptions, AssetReferences):
         return self._transport
 
     def _snapshot(self) -> dict[str, AssetAttribute]:
-        with self._changed:
+        with self._lock:
             return dict(self._state)
 
     def _of_type(self, type_: str) -> list[dict[str, Any]]:
@@ -253,17 +256,17 @@ class Asset(AssetSubscriptions, AssetReferences):
         ]
 
     def _store(self, attribute_id: str, attribute: AssetAttribute) -> None:
-        with self._changed:
+        with self._lock:
             self._set_state(attribute_id, attribute)
 
     def _set_state(self, attribute_id: str, attribute: AssetAttribute) -> None:
-        # Called with self._changed held.
+        # Called with self._lock held.
         self._state[attribute_id] = attribute
         if self._waiting:
             self._changed.notify_all()
 
     def _on_record(self, record: Record) -> None:
-        with self._changed:
+        with self._lock:
             echo = self._echoes.pop(record.value, None) if record.value is not None else None
             if echo is not None:
                 # Stored again: another writer's record may have come in between.
@@ -303,7 +306,7 @@ class Asset(AssetSubscriptions, AssetReferences):
         except KSQLDBError as err:
             logger.warning("asset %s: could not load state from ksqlDB: %s", self.asset_uuid, err)
             return
-        with self._changed:
+        with self._lock:
             for row in rows:
                 if row.get("ID") in self._state:
                     continue  # the live feed already brought a newer value

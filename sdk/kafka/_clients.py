@@ -16,6 +16,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from openfactory.errors import ConfigurationError, TransportError
 from openfactory.transport import Record
+from openfactory.transport.base import new_record
 
 logger = logging.getLogger("openfactory.kafka")
 librdkafka_logger = logging.getLogger("openfactory.kafka.librdkafka")
@@ -138,14 +139,16 @@ def translate(exc: BaseException, doing: str) -> TransportError:
     return TransportError(f"{doing}: {exc}")
 
 
+def decode_key(key: bytes | str | None) -> str | None:
+    """A Kafka record key as text (undecodable bytes replaced)."""
+    return key.decode("utf-8", errors="replace") if isinstance(key, bytes) else key
+
+
 def to_record(message: Any) -> Record:
     """A confluent_kafka ``Message`` as an openfactory ``Record``."""
-    key = message.key()
-    if isinstance(key, bytes):
-        key = key.decode("utf-8", errors="replace")
-    return Record(
+    return new_record(
         message.topic(),
-        key,
+        decode_key(message.key()),
         message.value(),
         message.partition(),
         message.offset(),

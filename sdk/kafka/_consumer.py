@@ -25,18 +25,21 @@ from openfactory.kafka._clients import (
     admin_config,
     config_key,
     consumer_config,
+    decode_key,
     logger,
-    to_record,
     topic_partitions,
     translate,
 )
 from openfactory.transport import RecordCallback, Subscription
+from openfactory.transport.base import new_record
 
 _BATCH = 500
 _POLL_INTERVAL_S = 0.05
 _WATERMARK_TIMEOUT_S = 5.0
 
 ReaderKey = tuple[ConfigKey, str]
+# A record key as the subscriptions know it, and the subscriptions that want its records.
+_Route = tuple[str | None, tuple["KafkaSubscription", ...]]
 
 
 class KafkaSubscription(Subscription):
@@ -93,7 +96,7 @@ class TopicReader:
             raise
         self._lock = threading.Lock()
         self._subscriptions: list[KafkaSubscription] = []
-        self._routes: dict[bytes | None, tuple[KafkaSubscription, ...]] = {}
+        self._routes: dict[bytes | None, _Route] = {}
         self._closing = False
         self._stopping = threading.Event()
         self._thread = start_background_thread(
@@ -172,31 +175,37 @@ class TopicReader:
         # subscriptions by encoded key so those are skipped before any Python object is built.
         # Called with the lock held; the dispatch thread reads the index without it.
         catch_all = tuple(s for s in self._subscriptions if s.key is None)
-        routes: dict[bytes | None, tuple[KafkaSubscription, ...]] = {None: catch_all}
+        routes: dict[bytes | None, _Route] = {None: (None, catch_all)}
         for key in {s.key for s in self._subscriptions if s.key is not None}:
-            routes[key.encode("utf-8")] = tuple(
-                s for s in self._subscriptions if s.key is None or s.key == key
-            )
+            wanted = tuple(s for s in self._subscriptions if s.key is None or s.key == key)
+            routes[key.encode("utf-8")] = (key, wanted)
         self._routes = routes
 
     def _dispatch(self, messages: list[Any]) -> None:
         # Read after the batch was fetched: every record in it is below the end offsets any
         # later subscription starts from, so none reaches a subscription made after it.
         routes = self._routes
-        catch_all = routes.get(None, ())
+        catch_all = routes[None][1] if None in routes else ()
+        topic = self.topic
         for message in messages:
             error = message.error()
             if error is not None:
-                logger.warning("consumer error on topic %r: %s", self.topic, error)
+                logger.warning("consumer error on topic %r: %s", topic, error)
                 continue
-            subscriptions = routes.get(message.key(), catch_all)
-            if not subscriptions:
+            raw_key = message.key()
+            route = routes.get(raw_key)
+            if route is not None:
+                key, subscriptions = route
+            elif catch_all:
+                key, subscriptions = decode_key(raw_key), catch_all
+            else:
                 continue
-            record = to_record(message)
+            partition, offset = message.partition(), message.offset()
+            record = new_record(
+                topic, key, message.value(), partition, offset, message.timestamp()[1]
+            )
             for subscription in subscriptions:
-                if not subscription.active or record.offset < subscription.start.get(
-                    record.partition, 0
-                ):
+                if not subscription.active or offset < subscription.start.get(partition, 0):
                     continue
                 try:
                     subscription.callback(record)

@@ -55,6 +55,32 @@ class Record:
         return f"Record({self.topic}[{self.partition}]@{self.offset} key={self.key!r} {value})"
 
 
+_setters = tuple(
+    Record.__dict__[name].__set__
+    for name in ("topic", "key", "value", "partition", "offset", "timestamp_ms", "_decoded")
+)
+
+
+def new_record(
+    topic: str, key: str | None, value: bytes | None, partition: int, offset: int, timestamp_ms: int
+) -> Record:
+    """``Record(...)`` for the readers that build one per record consumed, at half the cost.
+
+    A frozen dataclass's ``__init__`` goes through ``object.__setattr__`` for each field;
+    the slot descriptors set them directly. Nothing is checked, as ``__init__`` checks nothing.
+    """
+    record = object.__new__(Record)
+    set_topic, set_key, set_value, set_partition, set_offset, set_timestamp, set_decoded = _setters
+    set_topic(record, topic)
+    set_key(record, key)
+    set_value(record, value)
+    set_partition(record, partition)
+    set_offset(record, offset)
+    set_timestamp(record, timestamp_ms)
+    set_decoded(record, _NOT_DECODED)
+    return record
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryReport:
     """Outcome of one publish: ``error`` is ``None`` when the broker acknowledged the record."""
@@ -156,6 +182,15 @@ class Transport(ABC):
         self, topic: str, key: str, value: bytes | None, on_delivery: DeliveryCallback | None
     ) -> bytes | None:
         """Validate ``publish`` arguments (for every implementation); returns bytes or None."""
+        if (
+            type(value) is bytes
+            and type(key) is str
+            and type(topic) is str
+            and topic
+            and on_delivery is None
+            and not self._closed
+        ):
+            return value  # what every attribute update passes, checked in one go
         if self._closed:
             raise TransportError(f"cannot publish to {topic!r}: the transport is closed")
         if not isinstance(topic, str) or not topic:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any, Final
@@ -30,8 +31,11 @@ def format_timestamp(moment: datetime | None = None) -> str:
     truncated, as the platform's producers do.
     """
     if moment is None:
-        # Called here, not in a helper: freezegun decides real or virtual time by looking
-        # a few frames up the stack, and the virtual clock relies on that depth.
+        if datetime is _REAL_DATETIME[0]:
+            return _now_timestamp()
+        # Time is frozen (freezegun swapped this module's datetime). Called here, not in a
+        # helper: freezegun decides real or virtual time by looking a few frames up the
+        # stack, and the virtual clock relies on that depth.
         moment = datetime.now(UTC)
     else:
         if moment.tzinfo is None:
@@ -48,6 +52,21 @@ def format_timestamp(moment: datetime | None = None) -> str:
 
 
 _second_prefix: tuple[tuple[int, ...], str] = ((), "")
+# In a tuple, out of reach of freezegun, which swaps every module-level datetime it finds.
+_REAL_DATETIME = (datetime,)
+_real_prefix: tuple[int, str] = (-1, "")
+
+
+def _now_timestamp() -> str:
+    # The common case, real time: the nanosecond clock is exact and cheaper than datetime.
+    global _real_prefix
+    second, nanos = divmod(time.time_ns(), 1_000_000_000)
+    cached_second, prefix = _real_prefix
+    if second != cached_second:
+        moment = datetime.fromtimestamp(second, UTC).replace(tzinfo=None)
+        prefix = moment.isoformat() + "."
+        _real_prefix = (second, prefix)
+    return f"{prefix}{nanos // 1_000_000:03d}Z"
 
 
 def parse_timestamp(text: str) -> datetime:

@@ -102,3 +102,10 @@ def test_format_timestamp_of_now_follows_a_frozen_clock_exactly() -> None:
         assert format_timestamp() == "2026-01-01T00:00:59.999Z"
     with freeze_time("2027-01-01 00:00:59.001"):  # same second of the minute, a year later
         assert format_timestamp() == "2027-01-01T00:00:59.001Z"
+
+
+def test_format_timestamp_of_now_reads_the_real_clock_when_time_is_not_frozen() -> None:
+    for _ in range(1000):  # long enough to cross a millisecond, sometimes a second
+        before = reference_timestamp(datetime.now(UTC))
+        stamp = format_timestamp()
+        assert before <= stamp <= reference_timestamp(datetime.now(UTC))
