@@ -28,9 +28,10 @@ from openfactory.transport.wire import (
 logger = logging.getLogger("openfactory.assets")
 
 _POLL_INTERVAL = 0.05
-# Records published by this asset whose echo from the broker has not come back yet; past
-# this many they are all forgotten (an echo that comes later is decoded like any record).
-_ECHO_MEMORY = 4096
+# Records published by this asset whose echo from the broker has not come back yet (a few
+# hundred bytes each); past this many they are all forgotten, and an echo that comes later
+# is decoded like any record. Bursts of tens of thousands of updates stay within it.
+_ECHO_MEMORY = 65536
 
 
 def _ksql_value(value: Any, type_: str) -> Any:
@@ -127,18 +128,25 @@ class Asset(AssetSubscriptions, AssetReferences):
 
     def _publish_attribute(self, attribute: AssetAttribute) -> None:
         """Publish ``attribute`` (``id`` already checked); it becomes the current value."""
+        attribute_id = attribute.id or ""
         payload = asset_record(
-            attribute.id or "", attribute.value, attribute.tag, attribute.type, attribute.timestamp
+            attribute_id, attribute.value, attribute.tag, attribute.type, attribute.timestamp
         )
-        self._transport.publish(self._assets_topic, self.asset_uuid, payload)
+        # The broker echoes the record back to this asset's own subscription: remember it
+        # (before publishing, as the in-memory broker echoes at once) so that the echo is
+        # recognised by its bytes instead of decoded again. Single dict operations need no
+        # lock; a race costs at most one echo decoded the slow way.
+        echoes = self._echoes
+        if len(echoes) >= _ECHO_MEMORY:
+            echoes.clear()  # echoes that never came (subscription stopped, or lost)
+        echoes[payload] = attribute
+        try:
+            self._transport.publish(self._assets_topic, self.asset_uuid, payload)
+        except BaseException:
+            echoes.pop(payload, None)
+            raise
         with self._lock:
-            self._set_state(attribute.id or "", attribute)
-            # The broker echoes the record back to this asset's own subscription: remember
-            # it so the echo is recognised by its bytes instead of decoded again.
-            echoes = self._echoes
-            if len(echoes) >= _ECHO_MEMORY:
-                echoes.clear()  # echoes that never came (no subscription yet, or lost)
-            echoes[payload] = attribute
+            self._set_state(attribute_id, attribute)
 
     def attributes(self) -> list[str]:
         """Ids of this asset's attributes, methods excluded."""
@@ -266,12 +274,11 @@ class Asset(AssetSubscriptions, AssetReferences):
             self._changed.notify_all()
 
     def _on_record(self, record: Record) -> None:
-        with self._lock:
-            echo = self._echoes.pop(record.value, None) if record.value is not None else None
-            if echo is not None:
+        echo = self._echoes.pop(record.value, None) if record.value is not None else None
+        if echo is not None:
+            with self._lock:
                 # Stored again: another writer's record may have come in between.
                 self._set_state(echo.id or "", echo)
-        if echo is not None:
             self._on_attribute(echo)
             return
         value = decode_asset_record(record)
