@@ -278,7 +278,9 @@ class Asset(AssetSubscriptions, AssetReferences):
         if echo is not None:
             with self._lock:
                 # Stored again: another writer's record may have come in between.
-                self._set_state(echo.id or "", echo)
+                self._state[echo.id or ""] = echo  # _set_state, inlined: once per echo
+                if self._waiting:
+                    self._changed.notify_all()
             self._on_attribute(echo)
             return
         value = decode_asset_record(record)

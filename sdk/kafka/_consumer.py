@@ -51,6 +51,8 @@ class KafkaSubscription(Subscription):
         self.reader = reader
         self.key = key
         self.callback = callback
+        # Partition -> first offset for this subscription; only the dispatch thread reads it,
+        # and it forgets a partition once past its start there.
         self.start = start
         self.active = True
 
@@ -205,8 +207,14 @@ class TopicReader:
                 topic, key, message.value(), partition, offset, message.timestamp()[1]
             )
             for subscription in subscriptions:
-                if not subscription.active or offset < subscription.start.get(partition, 0):
+                if not subscription.active:
                     continue
+                start = subscription.start
+                if start:
+                    if offset < start.get(partition, 0):
+                        continue
+                    # Past its start on this partition, it stays past: stop checking there.
+                    start.pop(partition, None)
                 try:
                     subscription.callback(record)
                 except Exception:
