@@ -1,8 +1,8 @@
 """Benchmark of the production path over a loopback Kafka (DESIGN.md section 5).
 
-Everything runs in one process against librdkafka's in-process mock cluster (real Kafka
-protocol on loopback) and the fake ksqlDB served over HTTP, with the real ``KSQLDBClient`` and
-``KafkaTransport`` an app uses in production. Printed, from one run:
+Everything but the record counter runs in one process against librdkafka's in-process mock
+cluster (real Kafka protocol on loopback) and the fake ksqlDB served over HTTP, with the real
+``KSQLDBClient`` and ``KafkaTransport`` an app uses in production. Printed, from one run:
 
   1. attribute updates/s from one app (``app.counter = i``: value, timestamp, JSON, produce,
      and the app's own subscription taking the records back) vs a bare confluent-kafka

@@ -190,7 +190,10 @@ def main(argv: list[str] | None = None) -> int:
             FakeKSQLDBServer(FakeKSQLDB(broker), host=args.host, port=args.port)
         )
         print(server.url, flush=True)
-        stop.wait()
+        # Timed waits: the handler runs only when the main thread wakes, and a signal does
+        # not always wake a thread blocked in an endless lock wait.
+        while not stop.wait(0.5):
+            pass
     return 0
 
 

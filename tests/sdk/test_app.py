@@ -41,7 +41,12 @@ class Waiting(OpenFactoryApp):
 
     def main_loop(self) -> None:
         self.started.set()
-        threading.Event().wait()  # blocks until the signal handler raises into it
+        idle = threading.Event()
+        # Blocks until the signal handler raises into it. In waits with a timeout: on this
+        # machine's kernel a signal does not always wake a thread blocked in an endless lock
+        # wait, and CPython only runs the handler once the wait returns.
+        while True:
+            idle.wait(0.1)
 
 
 def avail_values(ksqldb: FakeKSQLDB, uuid: str = "DEV-UUID") -> list[str]:

@@ -1,4 +1,4 @@
-"""The wire encoders are fast paths: each must give exactly what the plain reference gives."""
+"""The wire layer's fast paths must give exactly what the plain reference gives."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from freezegun import freeze_time
 from hypothesis import given
 from hypothesis import strategies as st
 
+from openfactory.transport import Record
+from openfactory.transport.base import new_record
 from openfactory.transport.wire import ATTRIBUTE_TYPES, asset_record, format_timestamp
 
 
@@ -109,3 +111,11 @@ def test_format_timestamp_of_now_reads_the_real_clock_when_time_is_not_frozen() 
         before = reference_timestamp(datetime.now(UTC))
         stamp = format_timestamp()
         assert before <= stamp <= reference_timestamp(datetime.now(UTC))
+
+
+def test_new_record_is_the_record_the_constructor_builds() -> None:
+    fast = new_record("ofa_assets", "PUMP-1", b'{"ID": "x"}', 2, 41, 1767225600000)
+    slow = Record("ofa_assets", "PUMP-1", b'{"ID": "x"}', 2, 41, 1767225600000)
+    assert fast == slow and repr(fast) == repr(slow) and hash(fast) == hash(slow)
+    assert fast.json() == {"ID": "x"} and fast.json() is fast.json()  # decoded once
+    assert new_record("t", None, None, 0, 0, 0).is_tombstone
