@@ -66,8 +66,8 @@ class Asset(AssetSubscriptions, AssetReferences):
         setattr_("asset_router_url", asset_router_url)
         setattr_("test_mode", test_mode)
         setattr_("_state", {})
-        # The lock guards _state; _changed is the same lock as a condition for wait_until.
-        # Hot paths take the lock directly: a Condition's with-block costs Python calls.
+        # The lock guards multi-step work on _state (see _store); _changed is the same lock
+        # as a condition for wait_until.
         setattr_("_lock", threading.RLock())
         setattr_("_changed", threading.Condition(self._lock))
         setattr_("_waiting", 0)  # threads in wait_until: nobody to notify most of the time
@@ -145,8 +145,7 @@ class Asset(AssetSubscriptions, AssetReferences):
         except BaseException:
             echoes.pop(payload, None)
             raise
-        with self._lock:
-            self._set_state(attribute_id, attribute)
+        self._store(attribute_id, attribute)
 
     def attributes(self) -> list[str]:
         """Ids of this asset's attributes, methods excluded."""
@@ -264,23 +263,19 @@ class Asset(AssetSubscriptions, AssetReferences):
         ]
 
     def _store(self, attribute_id: str, attribute: AssetAttribute) -> None:
-        with self._lock:
-            self._set_state(attribute_id, attribute)
-
-    def _set_state(self, attribute_id: str, attribute: AssetAttribute) -> None:
-        # Called with self._lock held.
+        # A single dict store is atomic: updates and their echoes (once per record) take no
+        # lock. The lock is for wait_until's wake-up, and for _load_state's check-then-set,
+        # which only records decoded from the broker can race (they store under the lock).
         self._state[attribute_id] = attribute
         if self._waiting:
-            self._changed.notify_all()
+            with self._changed:
+                self._changed.notify_all()
 
     def _on_record(self, record: Record) -> None:
         echo = self._echoes.pop(record.value, None) if record.value is not None else None
         if echo is not None:
-            with self._lock:
-                # Stored again: another writer's record may have come in between.
-                self._state[echo.id or ""] = echo  # _set_state, inlined: once per echo
-                if self._waiting:
-                    self._changed.notify_all()
+            # Stored again: another writer's record may have come in between.
+            self._store(echo.id or "", echo)
             self._on_attribute(echo)
             return
         value = decode_asset_record(record)
@@ -299,7 +294,8 @@ class Asset(AssetSubscriptions, AssetReferences):
                 "asset %s: ignoring malformed record %r (%s)", self.asset_uuid, record, err
             )
             return
-        self._store(attribute.id or "", attribute)
+        with self._lock:
+            self._store(attribute.id or "", attribute)
         self._on_attribute(attribute)
 
     def _on_attribute(self, attribute: AssetAttribute) -> None:
