@@ -12,17 +12,16 @@ from typing import Any
 
 from openfactory.assets.attribute import AssetAttribute, validate_id
 from openfactory.assets.references import AssetReferences
+from openfactory.assets.state_queries import AssetStateQueries
 from openfactory.assets.subscriptions import AssetSubscriptions, decode_asset_record
 from openfactory.commands import CommandEnvelope
-from openfactory.errors import CommandError, ConfigurationError, KSQLDBError
+from openfactory.errors import CommandError, ConfigurationError
 from openfactory.transport import Record, Transport, open_transport
 from openfactory.transport.wire import (
     ASSETS_STREAM,
-    ASSETS_TABLE,
     COMMAND_SUFFIX,
     COMMAND_TAG,
     asset_record,
-    ksql_string,
 )
 
 logger = logging.getLogger("openfactory.assets")
@@ -34,17 +33,7 @@ _POLL_INTERVAL = 0.05
 _ECHO_MEMORY = 65536
 
 
-def _ksql_value(value: Any, type_: str) -> Any:
-    """ksqlDB holds VALUE as a string; give samples back as numbers where they are numbers."""
-    if type_ == "Samples" and isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return value
-    return value
-
-
-class Asset(AssetSubscriptions, AssetReferences):
+class Asset(AssetSubscriptions, AssetReferences, AssetStateQueries):
     """A live view of asset ``asset_uuid``: attributes read by name, assignment publishes.
 
     State is loaded from ksqlDB and kept current from the broker; an unknown attribute
@@ -300,46 +289,6 @@ class Asset(AssetSubscriptions, AssetReferences):
 
     def _on_attribute(self, attribute: AssetAttribute) -> None:
         """Hook for subclasses: a record of this asset arrived from the broker."""
-
-    def _load_state(self) -> None:
-        sql = (
-            f"SELECT ID, VALUE, TYPE, TAG, TIMESTAMP FROM {ASSETS_TABLE} "
-            f"WHERE ASSET_UUID={ksql_string(self.asset_uuid)};"
-        )
-        try:
-            rows = self._transport.query(sql)
-        except KSQLDBError as err:
-            logger.warning("asset %s: could not load state from ksqlDB: %s", self.asset_uuid, err)
-            return
-        with self._lock:
-            for row in rows:
-                if row.get("ID") in self._state:
-                    continue  # the live feed already brought a newer value
-                try:
-                    self._state[row["ID"]] = self._row_attribute(row)
-                except (ConfigurationError, KeyError) as err:
-                    logger.warning(
-                        "asset %s: ignoring ksqlDB row %r (%s)", self.asset_uuid, row, err
-                    )
-
-    @staticmethod
-    def _row_attribute(row: dict[str, Any]) -> AssetAttribute:
-        type_ = row.get("TYPE") or "UNAVAILABLE"
-        return AssetAttribute(
-            _ksql_value(row.get("VALUE"), type_),
-            type_,
-            row.get("TAG") or "UNAVAILABLE",
-            row.get("TIMESTAMP") or "",
-            row["ID"],
-        )
-
-    def _query_attribute(self, attribute_id: str) -> AssetAttribute:
-        sql = (
-            f"SELECT ID, VALUE, TYPE, TAG, TIMESTAMP FROM {ASSETS_TABLE} "
-            f"WHERE ASSET_UUID={ksql_string(self.asset_uuid)} AND ID={ksql_string(attribute_id)};"
-        )
-        rows = self._transport.query(sql)
-        return self._row_attribute(rows[0]) if rows else AssetAttribute.unavailable(attribute_id)
 
     def _view(self, asset_uuid: str) -> Asset:
         return Asset(
