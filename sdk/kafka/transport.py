@@ -59,8 +59,15 @@ class KafkaTransport(Transport):
         self.ksql_client = ksql_client
         self._shared = acquire_producer(self.bootstrap_servers, self._config)
         self._producer = self._shared.producer
-        # Bound once: building a callable per record shows in the publish rate.
-        self._report_failure = partial(self._on_delivery, None)
+        on_delivery = self._on_delivery
+
+        # Built once, and a single frame that returns at once on success: the producer's
+        # poller calls it for every record delivered.
+        def report_failure(error: Any, message: Any) -> None:
+            if error is not None:
+                on_delivery(None, error, message)
+
+        self._report_failure = report_failure
         self._released = False
         self._subscriptions: list[KafkaSubscription] = []
         self._lock = threading.Lock()
