@@ -38,11 +38,22 @@ class LoopbackKafka:
 
     __test__ = False
 
-    def __init__(self, brokers: int = 1) -> None:
-        """Prepare a cluster of ``brokers`` brokers; raises ``ConfigurationError`` if < 1."""
-        if not isinstance(brokers, int) or brokers < 1:
+    def __init__(self, brokers: int = 1, round_trip_ms: int = 0) -> None:
+        """Prepare a cluster of ``brokers`` brokers answering after ``round_trip_ms`` ms (as a
+        broker across a network would; 0, the default, answers at once).
+
+        Raises ``ConfigurationError`` if ``brokers`` < 1 or ``round_trip_ms`` < 0.
+        """
+        if not isinstance(brokers, int) or isinstance(brokers, bool) or brokers < 1:
             raise ConfigurationError(f"brokers must be an int >= 1, got {brokers!r}")
+        if (
+            not isinstance(round_trip_ms, int)
+            or isinstance(round_trip_ms, bool)
+            or round_trip_ms < 0
+        ):
+            raise ConfigurationError(f"round_trip_ms must be an int >= 0, got {round_trip_ms!r}")
         self.brokers = brokers
+        self.round_trip_ms = round_trip_ms
         self._owner: Producer | None = None
         self._bootstrap: str | None = None
 
@@ -51,9 +62,14 @@ class LoopbackKafka:
         if self._owner is not None:
             return self
         # The cluster lives inside this client handle and dies with it.
-        owner = Producer(
-            {"test.mock.num.brokers": self.brokers, "logger": _librdkafka_logger, "log_level": 4}
-        )
+        settings = {
+            "test.mock.num.brokers": self.brokers,
+            "logger": _librdkafka_logger,
+            "log_level": 4,
+        }
+        if self.round_trip_ms:
+            settings["test.mock.broker.rtt"] = self.round_trip_ms
+        owner = Producer(settings)
         try:
             metadata = owner.list_topics(timeout=timeout)
         except KafkaException as exc:

@@ -44,9 +44,21 @@ def test_stop_is_idempotent_and_final() -> None:
         cluster.create_topic("t")
 
 
+def test_a_cluster_with_a_network_round_trip_still_round_trips_records() -> None:
+    with LoopbackKafka(round_trip_ms=5) as cluster:
+        assert cluster.round_trip_ms == 5
+        producer = Producer({"bootstrap.servers": cluster.bootstrap_servers})
+        producer.produce("slow", key=b"k", value=b"late but there")
+        assert producer.flush(10) == 0
+        assert [r.value for r in cluster.consume_all("slow")] == [b"late but there"]
+
+
 def test_bad_arguments() -> None:
     with pytest.raises(ConfigurationError, match="brokers"):
         LoopbackKafka(brokers=0)
+    for round_trip in (-1, 1.5, True):
+        with pytest.raises(ConfigurationError, match="round_trip_ms"):
+            LoopbackKafka(round_trip_ms=round_trip)  # type: ignore[arg-type]
     with LoopbackKafka() as cluster:
         with pytest.raises(ConfigurationError, match="topic name"):
             cluster.create_topic("")
