@@ -286,11 +286,11 @@ def main() -> int:
 
     lost = False
     print("records a separate consumer found on the topic:")
-    for label, counts in [
-        *found.items(),
-        *((f"{name} ({lan} ms)", counted) for name, counted in lan_found.items()),
+    for arm, label, counts in [
+        *((arm, arm, counted) for arm, counted in found.items()),
+        *((arm, f"{arm} ({lan} ms)", counted) for arm, counted in lan_found.items()),
     ]:
-        expected = sent(args, label.split()[0])
+        expected = sent(args, arm)
         lost = lost or any(n != expected for n in counts)
         shown = ", ".join(str(n) for n in counts)
         ok = verdict(all(n == expected for n in counts))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any, Final
 
@@ -32,41 +32,34 @@ def format_timestamp(moment: datetime | None = None) -> str:
     """
     if moment is None:
         if datetime is _REAL_DATETIME[0]:
-            return _now_timestamp()
+            # Real time, the common case: the nanosecond clock is exact and cheaper.
+            second, nanos = divmod(time.time_ns(), 1_000_000_000)
+            return _stamp(second, nanos // 1_000_000)
         # Time is frozen (freezegun swapped this module's datetime). Called here, not in a
         # helper: freezegun decides real or virtual time by looking a few frames up the
         # stack, and the virtual clock relies on that depth.
         moment = datetime.now(UTC)
-    else:
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        moment = moment.astimezone(UTC)
-    # Every published attribute is stamped: format the date and time once per second.
-    global _second_prefix
-    second = (moment.second, moment.minute, moment.hour, moment.day, moment.month, moment.year)
-    cached_second, prefix = _second_prefix
-    if second != cached_second:
-        prefix = moment.replace(tzinfo=None, microsecond=0).isoformat() + "."
-        _second_prefix = (second, prefix)
-    return f"{prefix}{moment.microsecond // 1000:03d}Z"
+    elif moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    utc = moment.astimezone(UTC).replace(tzinfo=None)
+    return _stamp((utc - _EPOCH) // _ONE_SECOND, utc.microsecond // 1000)
 
 
-_second_prefix: tuple[tuple[int, ...], str] = ((), "")
 # In a tuple, out of reach of freezegun, which swaps every module-level datetime it finds.
 _REAL_DATETIME = (datetime,)
-_real_prefix: tuple[int, str] = (-1, "")
+_EPOCH = datetime(1970, 1, 1)
+_ONE_SECOND = timedelta(seconds=1)
+_second_prefix: tuple[int, str] = (0, "1970-01-01T00:00:00.")
 
 
-def _now_timestamp() -> str:
-    # The common case, real time: the nanosecond clock is exact and cheaper than datetime.
-    global _real_prefix
-    second, nanos = divmod(time.time_ns(), 1_000_000_000)
-    cached_second, prefix = _real_prefix
+def _stamp(second: int, millisecond: int) -> str:
+    # Every published attribute is stamped: format the date and time once per second.
+    global _second_prefix
+    cached_second, prefix = _second_prefix
     if second != cached_second:
-        moment = datetime.fromtimestamp(second, UTC).replace(tzinfo=None)
-        prefix = moment.isoformat() + "."
-        _real_prefix = (second, prefix)
-    return f"{prefix}{nanos // 1_000_000:03d}Z"
+        prefix = (_EPOCH + timedelta(seconds=second)).isoformat() + "."
+        _second_prefix = (second, prefix)
+    return f"{prefix}{millisecond:03d}Z"
 
 
 def parse_timestamp(text: str) -> datetime:

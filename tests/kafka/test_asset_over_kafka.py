@@ -11,25 +11,15 @@ import pytest
 
 from openfactory.assets import Asset, AssetAttribute
 from openfactory.kafka import KSQLDBClient
-from openfactory.kafka.transport import reset_kafka_clients
-from openfactory.testing import FakeKSQLDB
-from openfactory.testing.kafka_mirror import KafkaMirror
-from openfactory.testing.ksqldb_server import FakeKSQLDBServer
-from openfactory.testing.loopback import LoopbackKafka
 
 TIMEOUT = 30.0
 
 
-@pytest.fixture(scope="module")
-def world() -> Iterator[tuple[str, KSQLDBClient]]:
-    with (
-        LoopbackKafka() as kafka,
-        KafkaMirror(kafka.bootstrap_servers) as mirror,
-        FakeKSQLDBServer(FakeKSQLDB(mirror.broker)) as server,
-        KSQLDBClient(server.url) as client,
-    ):
-        yield kafka.bootstrap_servers, client
-        reset_kafka_clients()
+@pytest.fixture
+def world(ofa_loopback_kafka, ofa_ksqldb_server) -> Iterator[tuple[str, KSQLDBClient]]:
+    """The loopback cluster's address and a real ksqlDB client on the fake served over HTTP."""
+    with KSQLDBClient(ofa_ksqldb_server.url) as client:
+        yield ofa_loopback_kafka.bootstrap_servers, client
 
 
 def test_own_records_come_back_without_a_second_decode(world) -> None:
