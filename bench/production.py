@@ -50,9 +50,9 @@ from openfactory.assets import Asset
 from openfactory.kafka import KSQLDBClient
 from openfactory.kafka._clients import producer_config
 from openfactory.testing import FakeKSQLDB
-from openfactory.testing.kafka_mirror import KafkaMirror
-from openfactory.testing.ksqldb_server import FakeKSQLDBServer
-from openfactory.testing.loopback import LoopbackKafka
+from openfactory.testing.loopback.kafka import LoopbackKafka
+from openfactory.testing.loopback.ksqldb_server import FakeKSQLDBServer
+from openfactory.testing.loopback.mirror import KafkaMirror
 from openfactory.transport.wire import asset_record, format_timestamp
 
 TOPIC = "ofa_assets"

@@ -28,11 +28,16 @@ from typing import Any, TextIO
 from openfactory._threads import start_background_thread
 from openfactory.apps.environment import app_uuid_from_env
 from openfactory.assets import Asset
+from openfactory.backends import override_transport
 from openfactory.errors import OpenFactoryError
-from openfactory.testing.broker import FakeBroker
-from openfactory.testing.embedded import embedded_ksqldb, embedded_transport, reset_embedded
-from openfactory.testing.ksqldb import FakeKSQLDB
-from openfactory.transport import Record, set_transport_override
+from openfactory.testing.memory import (
+    FakeBroker,
+    FakeKSQLDB,
+    embedded_ksqldb,
+    embedded_transport,
+    reset_embedded,
+)
+from openfactory.transport import Record
 
 CALLER_UUID = "ofa-dev"
 METHOD_WAIT = 10.0
@@ -93,11 +98,8 @@ def embedded_world() -> Iterator[World]:
     """A fresh embedded in-memory broker; every app and asset built meanwhile is routed to it."""
     reset_embedded()
     ksqldb = embedded_ksqldb()
-    previous = set_transport_override(lambda _ksql, _bootstrap: embedded_transport())
-    try:
+    with override_transport(lambda _ksql, _bootstrap: embedded_transport()):
         yield World(ksqldb.broker, ksqldb)
-    finally:
-        set_transport_override(previous)
 
 
 @contextlib.contextmanager
@@ -106,22 +108,34 @@ def loopback_world() -> Iterator[World]:
     served over HTTP, materializing from it; the app reaches them through ``KAFKA_BROKER`` and
     ``KSQLDB_URL`` on the production transport."""
     from openfactory.kafka import KSQLDBClient
-    from openfactory.testing.kafka_mirror import KafkaMirror
-    from openfactory.testing.ksqldb_server import FakeKSQLDBServer
-    from openfactory.testing.loopback import LoopbackKafka
+    from openfactory.testing.loopback import FakeKSQLDBServer, KafkaMirror, LoopbackKafka
 
     with (
         LoopbackKafka() as kafka,
         KafkaMirror(kafka.bootstrap_servers) as mirror,
         FakeKSQLDBServer(FakeKSQLDB(mirror.broker)) as server,
     ):
-        os.environ["KAFKA_BROKER"] = kafka.bootstrap_servers
-        os.environ["KSQLDB_URL"] = server.url
         client = KSQLDBClient(server.url)
         try:
-            yield World(mirror.broker, client, kafka.bootstrap_servers, mirror.sync)
+            with _environment(KAFKA_BROKER=kafka.bootstrap_servers, KSQLDB_URL=server.url):
+                yield World(mirror.broker, client, kafka.bootstrap_servers, mirror.sync)
         finally:
             client.close()
+
+
+@contextlib.contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    """Set environment variables for the ``with`` block; restore what was there after."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _send_calls(

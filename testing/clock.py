@@ -24,7 +24,7 @@ TurnHook = Callable[[int, datetime], None]
 
 # SDK internals whose timeouts must stay in real time (waiting on other threads, sockets).
 REAL_TIME_MODULES = (
-    "openfactory.testing.broker",
+    "openfactory.testing.memory.broker",
     "openfactory.assets.asset",
     "openfactory.kafka",
     "confluent_kafka",

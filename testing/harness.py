@@ -26,7 +26,7 @@ from openfactory.apps.shutdown import ShutdownReport
 from openfactory.assets import Asset
 from openfactory.errors import ConfigurationError
 from openfactory.testing.clock import VirtualClock
-from openfactory.testing.ksqldb import FakeKSQLDB
+from openfactory.testing.memory.ksqldb import FakeKSQLDB
 from openfactory.testing.recorder import Recorder
 from openfactory.testing.signals import Delivery, SignalSimulator
 from openfactory.transport.wire import asset_record, format_timestamp

@@ -14,18 +14,17 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from openfactory.backends import override_transport
 from openfactory.errors import KSQLDBError, TransportError
-from openfactory.testing.broker import FakeBroker
-from openfactory.testing.clock import VirtualClock
-from openfactory.testing.harness import AppHarness
-from openfactory.testing.ksqldb import FakeKSQLDB
-from openfactory.testing.recorder import Recorder
-from openfactory.testing.signals import SignalSimulator
-from openfactory.transport import set_transport_override
+from openfactory.testing import require_harness
+from openfactory.testing.memory import FakeBroker, FakeKSQLDB
 
 if TYPE_CHECKING:
-    from openfactory.testing.ksqldb_server import FakeKSQLDBServer
-    from openfactory.testing.loopback import LoopbackKafka
+    from openfactory.testing.clock import VirtualClock
+    from openfactory.testing.harness import AppHarness
+    from openfactory.testing.loopback import FakeKSQLDBServer, LoopbackKafka
+    from openfactory.testing.recorder import Recorder
+    from openfactory.testing.signals import SignalSimulator
 
 OPTION = "--ofa-fake-broker"
 HINT = (
@@ -68,7 +67,15 @@ def ofa_app(
     ofa_ksqldb: FakeKSQLDB, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AppHarness]:
     """The app harness: ``build``, ``run`` (virtual clock, signals), ``call``, ``view``."""
-    harness = AppHarness(ofa_ksqldb, storage_root=tmp_path_factory.mktemp("ofa-storage"))
+    # Loaded here, not at plugin import: without the ``testing`` extra, pytest still starts
+    # and only a test that asks for the harness fails, with a message naming the extra.
+    try:
+        harness_module = require_harness("openfactory.testing.harness")
+    except ImportError as err:
+        pytest.fail(str(err), pytrace=False)
+    harness = harness_module.AppHarness(
+        ofa_ksqldb, storage_root=tmp_path_factory.mktemp("ofa-storage")
+    )
     yield harness
     harness.close()
 
@@ -95,18 +102,15 @@ def ofa_signals(ofa_app: AppHarness) -> SignalSimulator:
 @pytest.fixture(scope="session")
 def ofa_loopback_kafka() -> Iterator[LoopbackKafka]:
     """librdkafka's mock Kafka cluster on loopback, for the session (real Kafka protocol)."""
-    from openfactory.testing.loopback import LoopbackKafka
-
-    with LoopbackKafka() as kafka:
+    with require_harness("openfactory.testing.loopback").LoopbackKafka() as kafka:
         yield kafka
 
 
 @pytest.fixture
 def ofa_ksqldb_server(ofa_ksqldb: FakeKSQLDB) -> Iterator[FakeKSQLDBServer]:
     """This test's fake ksqlDB served over HTTP on loopback (``.url`` for ``KSQLDBClient``)."""
-    from openfactory.testing.ksqldb_server import FakeKSQLDBServer
-
-    with FakeKSQLDBServer(ofa_ksqldb) as server:
+    server_module = require_harness("openfactory.testing.loopback.ksqldb_server")
+    with server_module.FakeKSQLDBServer(ofa_ksqldb) as server:
         yield server
 
 
@@ -116,11 +120,8 @@ def _ofa_fake_broker_routing(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     ksqldb: FakeKSQLDB = request.getfixturevalue("ofa_ksqldb")
-    previous = set_transport_override(lambda _ksql, _bootstrap: ksqldb.open_transport())
-    try:
+    with override_transport(lambda _ksql, _bootstrap: ksqldb.open_transport()):
         yield
-    finally:
-        set_transport_override(previous)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openfactory.apps.dispatch import CommandOutcome
-from openfactory.testing.broker import FakeBroker
+from openfactory.testing.memory.broker import FakeBroker
 from openfactory.transport import Record
 from openfactory.transport.wire import COMMAND_SUFFIX
 

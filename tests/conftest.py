@@ -7,8 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from openfactory.testing import reset_embedded
-from openfactory.transport import set_transport_override
+from openfactory import backends
 
 pytest_plugins = ["pytester"]
 
@@ -30,10 +29,8 @@ def _isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     ):
         monkeypatch.delenv(name, raising=False)
     handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    reset_embedded()
-    previous = set_transport_override(None)
+    backends.reset()
     yield
-    set_transport_override(previous)
-    reset_embedded()
+    backends.reset()
     for signum, handler in handlers.items():
         signal.signal(signum, handler)

@@ -10,7 +10,6 @@ import signal
 import threading
 import weakref
 from types import FrameType
-from typing import Any
 
 from openfactory._version import OPENFACTORY_LICENSE, OPENFACTORY_MANUFACTURER, __version__
 from openfactory.apps.declared import declared_attributes
@@ -21,6 +20,7 @@ from openfactory.apps.shutdown import ShutdownReport, shutdown_steps
 from openfactory.assets.asset import Asset
 from openfactory.assets.attribute import AssetAttribute
 from openfactory.storage import storage_from_env
+from openfactory.transport import KSQLDB, Transport
 from openfactory.transport.wire import COMMAND_SUFFIX, COMMAND_TAG, METHOD_TAG
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -51,11 +51,13 @@ class OpenFactoryApp(Asset):
 
     def __init__(
         self,
-        ksqlClient: Any,
+        ksqlClient: KSQLDB,
         bootstrap_servers: str | None = None,
         asset_router_url: str | None = None,
         loglevel: str = "INFO",
         test_mode: bool = False,
+        *,
+        transport: Transport | None = None,
     ) -> None:
         uuid = app_uuid_from_env()
         setattr_ = object.__setattr__
@@ -74,6 +76,7 @@ class OpenFactoryApp(Asset):
             bootstrap_servers or os.getenv("KAFKA_BROKER"),
             asset_router_url or os.getenv("ASSET_ROUTER_URL"),
             test_mode,
+            transport=transport,
         )
         for attribute_id, attribute in self._standard_attributes().items():
             self.add_attribute(attribute_id, attribute)

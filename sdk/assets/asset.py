@@ -14,9 +14,10 @@ from openfactory.assets.attribute import AssetAttribute, validate_id
 from openfactory.assets.references import AssetReferences
 from openfactory.assets.state_queries import AssetStateQueries
 from openfactory.assets.subscriptions import AssetSubscriptions, decode_asset_record
+from openfactory.backends import open_transport
 from openfactory.commands import CommandEnvelope
 from openfactory.errors import CommandError, ConfigurationError
-from openfactory.transport import Record, Transport, open_transport
+from openfactory.transport import KSQLDB, Record, Transport
 from openfactory.transport.wire import (
     ASSETS_STREAM,
     COMMAND_SUFFIX,
@@ -37,16 +38,20 @@ class Asset(AssetSubscriptions, AssetReferences, AssetStateQueries):
     """A live view of asset ``asset_uuid``: attributes read by name, assignment publishes.
 
     State is loaded from ksqlDB and kept current from the broker; an unknown attribute
-    reads as ``UNAVAILABLE``. Raises ``ConfigurationError`` for a bad UUID or broker setup.
+    reads as ``UNAVAILABLE``. ``transport=`` (keyword-only) runs the asset on that transport;
+    otherwise ``openfactory.backends`` chooses one. Raises ``ConfigurationError`` for a bad
+    UUID or broker setup.
     """
 
     def __init__(
         self,
         asset_uuid: str,
-        ksqlClient: Any,
+        ksqlClient: KSQLDB,
         bootstrap_servers: str | None = None,
         asset_router_url: str | None = None,
         test_mode: bool = False,
+        *,
+        transport: Transport | None = None,
     ) -> None:
         setattr_ = super().__setattr__
         setattr_("asset_uuid", validate_id("asset_uuid", asset_uuid))
@@ -63,7 +68,7 @@ class Asset(AssetSubscriptions, AssetReferences, AssetStateQueries):
         setattr_("_subscriptions", {})
         setattr_("_echoes", {})
         setattr_("_closed", False)
-        transport = open_transport(ksqlClient, bootstrap_servers, test_mode)
+        transport = open_transport(ksqlClient, bootstrap_servers, test_mode, transport)
         setattr_("_transport", transport)
         try:
             setattr_("_assets_topic", transport.topic_for(ASSETS_STREAM))

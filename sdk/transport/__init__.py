@@ -1,4 +1,14 @@
-"""The transport interface that app and asset code depend on, and the wire contract."""
+"""The transport interface that app and asset code depend on, and the wire contract.
+
+This package is a leaf: it imports nothing of the SDK above it. Which implementation an app
+runs on is chosen by ``openfactory.backends``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+from typing import Any
 
 from openfactory.transport.base import (
     DeliveryCallback,
@@ -8,15 +18,13 @@ from openfactory.transport.base import (
     RecordCallback,
     Subscription,
     Transport,
+    new_record,
 )
-from openfactory.transport.resolve import (
-    open_transport,
-    set_transport_override,
-    transport_override,
-)
+from openfactory.transport.ksqldb import KSQLDB
 from openfactory.transport.wire import format_timestamp, ksql_string, parse_timestamp
 
 __all__ = [
+    "KSQLDB",
     "DeliveryCallback",
     "DeliveryReport",
     "FlushResult",
@@ -26,8 +34,21 @@ __all__ = [
     "Transport",
     "format_timestamp",
     "ksql_string",
-    "open_transport",
+    "new_record",
     "parse_timestamp",
-    "set_transport_override",
-    "transport_override",
 ]
+
+# Names that moved to openfactory.backends; kept importable from here, with a warning.
+_MOVED = ("open_transport", "set_transport_override", "transport_override")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        warnings.warn(
+            f"openfactory.transport.{name} moved to openfactory.backends.{name}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        # Looked up by name at call time: the interface must not import the switch above it.
+        return getattr(importlib.import_module("openfactory.backends"), name)
+    raise AttributeError(f"module 'openfactory.transport' has no attribute {name!r}")

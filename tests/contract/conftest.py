@@ -10,7 +10,7 @@ from record_collector import Collector
 
 from openfactory.kafka.transport import KafkaTransport, reset_kafka_clients
 from openfactory.testing import FakeBroker, FakeKSQLDB, InMemoryTransport
-from openfactory.testing.loopback import LoopbackKafka
+from openfactory.testing.loopback.kafka import LoopbackKafka
 from openfactory.transport import Transport
 
 IMPLEMENTATIONS = ["memory", "kafka"]

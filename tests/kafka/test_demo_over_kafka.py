@@ -18,9 +18,9 @@ import pytest
 from openfactory.assets import Asset
 from openfactory.kafka import KafkaTransport, KSQLDBClient
 from openfactory.testing import FakeKSQLDB
-from openfactory.testing.kafka_mirror import KafkaMirror
-from openfactory.testing.ksqldb_server import FakeKSQLDBServer
-from openfactory.testing.loopback import LoopbackKafka
+from openfactory.testing.loopback.kafka import LoopbackKafka
+from openfactory.testing.loopback.ksqldb_server import FakeKSQLDBServer
+from openfactory.testing.loopback.mirror import KafkaMirror
 from openfactory.transport import Record
 from openfactory.transport.murmur2 import partition_for
 from openfactory.transport.wire import asset_record, format_timestamp

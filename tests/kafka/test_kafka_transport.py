@@ -17,7 +17,7 @@ from openfactory.kafka._consumer import reader_count
 from openfactory.kafka._producer import producer_count
 from openfactory.kafka.transport import KafkaTransport, reset_kafka_clients
 from openfactory.testing import FakeKSQLDB
-from openfactory.testing.loopback import LoopbackKafka
+from openfactory.testing.loopback.kafka import LoopbackKafka
 from openfactory.transport import DeliveryReport, Record
 
 

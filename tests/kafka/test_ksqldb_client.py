@@ -13,9 +13,9 @@ import pytest
 
 from openfactory.errors import ConfigurationError, KSQLDBError
 from openfactory.kafka.ksqldb import KSQLDBClient
-from openfactory.testing.broker import FakeBroker
-from openfactory.testing.ksqldb import FakeKSQLDB
-from openfactory.testing.ksqldb_server import FakeKSQLDBServer
+from openfactory.testing.loopback.ksqldb_server import FakeKSQLDBServer
+from openfactory.testing.memory.broker import FakeBroker
+from openfactory.testing.memory.ksqldb import FakeKSQLDB
 from openfactory.transport.wire import asset_record
 
 URL = "http://ksqldb.test:8088"

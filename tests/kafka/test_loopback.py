@@ -11,7 +11,7 @@ import pytest
 from confluent_kafka import Producer
 
 from openfactory.errors import ConfigurationError, TransportError
-from openfactory.testing.loopback import MOCK_DEFAULT_PARTITIONS, LoopbackKafka
+from openfactory.testing.loopback.kafka import MOCK_DEFAULT_PARTITIONS, LoopbackKafka
 
 
 def test_runs_on_loopback_and_round_trips_records() -> None:

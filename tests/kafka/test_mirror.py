@@ -12,8 +12,8 @@ from openfactory.assets import Asset, AssetAttribute
 from openfactory.errors import ConfigurationError
 from openfactory.kafka import KSQLDBClient
 from openfactory.testing import FakeKSQLDB
-from openfactory.testing.kafka_mirror import KafkaMirror
-from openfactory.testing.loopback import LoopbackKafka
+from openfactory.testing.loopback.kafka import LoopbackKafka
+from openfactory.testing.loopback.mirror import KafkaMirror
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def test_mirror_arguments_are_checked() -> None:
 
 def test_server_command_line_materializes_from_kafka(kafka: LoopbackKafka) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "openfactory.testing.ksqldb_server", "--kafka",
+        [sys.executable, "-m", "openfactory.testing.loopback.ksqldb_server", "--kafka",
          kafka.bootstrap_servers],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip

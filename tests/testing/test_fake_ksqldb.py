@@ -245,7 +245,7 @@ def test_garbage_records_are_logged_and_skipped(
 ) -> None:
     seen: list[Any] = []
     ksql.broker.subscribe(topic, None, seen.append)
-    with caplog.at_level(logging.WARNING, logger="openfactory.testing.ksqldb"):
+    with caplog.at_level(logging.WARNING, logger="openfactory.testing.memory.ksqldb"):
         ksql.broker.produce(topic, key, value)
     assert "ignoring" in caplog.text
     assert len(seen) == 1  # delivery to other subscribers went on

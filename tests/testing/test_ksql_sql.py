@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from openfactory.errors import KSQLDBError
-from openfactory.testing._ksql_sql import (
+from openfactory.testing.memory._sql import (
     Ident,
     Literal,
     parse_pull_query,

@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from openfactory.errors import ConfigurationError
-from openfactory.testing.broker import FakeBroker
-from openfactory.testing.ksqldb import FakeKSQLDB
-from openfactory.testing.ksqldb_server import FakeKSQLDBServer
+from openfactory.testing.loopback.ksqldb_server import FakeKSQLDBServer
+from openfactory.testing.memory.broker import FakeBroker
+from openfactory.testing.memory.ksqldb import FakeKSQLDB
 from openfactory.transport.wire import asset_record
 
 DELIMITED = "application/vnd.ksqlapi.delimited.v1"
@@ -199,7 +199,7 @@ def test_port_in_use_is_an_os_error(server: FakeKSQLDBServer):
 
 def test_command_line_serves_until_sigterm():
     process = subprocess.Popen(
-        [sys.executable, "-m", "openfactory.testing.ksqldb_server", "--port", "0"],
+        [sys.executable, "-m", "openfactory.testing.loopback.ksqldb_server", "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -13,8 +13,8 @@ from functools import lru_cache, partial
 from typing import Any
 
 from openfactory.errors import ConfigurationError, KSQLDBError
-from openfactory.testing._ksql_catalog import ASSETS_TOPIC, DERIVED, SOURCES, Source
-from openfactory.testing._ksql_sql import (
+from openfactory.testing.memory._catalog import ASSETS_TOPIC, DERIVED, SOURCES, Source
+from openfactory.testing.memory._sql import (
     BAD_REQUEST,
     QUERY_ENDPOINT_ERROR,
     Ident,
@@ -23,8 +23,8 @@ from openfactory.testing._ksql_sql import (
     parse_statements,
     sql_error,
 )
-from openfactory.testing.broker import FakeBroker
-from openfactory.testing.transport import InMemoryTransport
+from openfactory.testing.memory.broker import FakeBroker
+from openfactory.testing.memory.transport import InMemoryTransport
 from openfactory.transport import DeliveryReport, Record, Subscription
 from openfactory.transport.wire import (
     ASSETS_AVAIL_TABLE,
@@ -33,7 +33,7 @@ from openfactory.transport.wire import (
     DOCKER_SERVICES_TABLE,
 )
 
-logger = logging.getLogger("openfactory.testing.ksqldb")
+logger = logging.getLogger("openfactory.testing.memory.ksqldb")
 # Apps repeat the same few queries; parsed queries are immutable, so parse each once.
 _parse_pull_query = lru_cache(maxsize=1024)(parse_pull_query)
 

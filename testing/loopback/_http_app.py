@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 from openfactory.errors import KSQLDBError
 
 if TYPE_CHECKING:
-    from openfactory.testing.ksqldb import FakeKSQLDB
+    from openfactory.testing.memory.ksqldb import FakeKSQLDB
 
-logger = logging.getLogger("openfactory.testing.ksqldb_server")
+logger = logging.getLogger("openfactory.testing.loopback.ksqldb_server")
 
 DELIMITED = "application/vnd.ksqlapi.delimited.v1"
 JSON = "application/json"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from typing_extensions import override
 
+from openfactory.testing.memory.broker import FakeBroker
 from openfactory.transport import (
+    KSQLDB,
     DeliveryCallback,
     DeliveryReport,
     FlushResult,
@@ -16,15 +18,12 @@ from openfactory.transport import (
     Transport,
 )
 
-if TYPE_CHECKING:
-    from openfactory.testing.broker import FakeBroker
-    from openfactory.testing.ksqldb import FakeKSQLDB
-
 
 class InMemoryTransport(Transport):
-    """A transport on a ``FakeBroker`` with a ``FakeKSQLDB`` answering the queries."""
+    """A transport on a ``FakeBroker``, with a ksqlDB (usually the ``FakeKSQLDB`` materializing
+    from that broker) answering the queries and naming the topics."""
 
-    def __init__(self, broker: FakeBroker, ksqldb: FakeKSQLDB) -> None:
+    def __init__(self, broker: FakeBroker, ksqldb: KSQLDB) -> None:
         super().__init__()
         self.broker = broker
         self.ksqldb = ksqldb

@@ -19,7 +19,7 @@ from openfactory.errors import ConfigurationError, TransportError
 from openfactory.transport import DeliveryReport, Record, RecordCallback, Subscription
 from openfactory.transport.murmur2 import partition_for
 
-logger = logging.getLogger("openfactory.testing.broker")
+logger = logging.getLogger("openfactory.testing.memory.broker")
 
 AckCallback = Callable[[DeliveryReport], None]
 

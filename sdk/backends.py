@@ -1,0 +1,127 @@
+"""The backends switch: which transport an app or asset runs on, decided in one place.
+
+The transport interface (``openfactory.transport``) knows nothing of its implementations; this
+module, above both backends, picks one for each ``Asset``/``OpenFactoryApp`` being built:
+
+1. an explicit ``transport=`` (keyword-only on ``Asset`` and ``OpenFactoryApp``) is used as given;
+2. else an active override (``with override_transport(factory):``, entered by
+   ``--ofa-fake-broker`` and ``ofa-dev run``) builds it;
+3. else ``test_mode=True``, or a ``ksqlClient`` that is an in-memory fake ksqlDB: the in-memory
+   backend (on that fake's broker, else on the process-wide embedded one);
+4. else Kafka at ``bootstrap_servers``.
+
+Process-wide state of every backend (the override, the embedded in-memory world, the Kafka
+producers and readers shared per configuration) is cleared by one ``reset()``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import threading
+import warnings
+from collections.abc import Callable, Iterator
+
+from openfactory.errors import ConfigurationError
+from openfactory.transport import KSQLDB, Transport
+
+TransportFactory = Callable[["KSQLDB | None", "str | None"], Transport]
+"""``factory(ksql_client, bootstrap_servers) -> Transport``: what an override builds with."""
+
+_lock = threading.Lock()
+_override: TransportFactory | None = None
+
+
+@contextlib.contextmanager
+def override_transport(factory: TransportFactory) -> Iterator[TransportFactory]:
+    """Route every app and asset built inside the ``with`` block through ``factory``.
+
+    Nested overrides stack; leaving the block restores the previous one. An explicit
+    ``transport=`` still wins. Raises ``ConfigurationError`` if ``factory`` is not callable.
+    """
+    if not callable(factory):
+        raise ConfigurationError(f"transport override must be callable, got {factory!r}")
+    previous = _swap_override(factory)
+    try:
+        yield factory
+    finally:
+        _swap_override(previous)
+
+
+def active_override() -> TransportFactory | None:
+    """The override in force (innermost ``override_transport`` block), or ``None``."""
+    return _override
+
+
+def open_transport(
+    ksql_client: KSQLDB | None,
+    bootstrap_servers: str | None,
+    test_mode: bool = False,
+    transport: Transport | None = None,
+) -> Transport:
+    """The transport for an asset built with these constructor arguments (see module docs).
+
+    Raises ``ConfigurationError`` for a ``transport`` that is not a ``Transport``, or when Kafka
+    is needed but no ``bootstrap_servers`` (or ``KAFKA_BROKER``) was given.
+    """
+    if transport is not None:
+        if not isinstance(transport, Transport):
+            raise ConfigurationError(
+                f"transport= must be an openfactory.transport.Transport, "
+                f"got {type(transport).__name__}"
+            )
+        return transport
+    factory = _override
+    if factory is not None:
+        return factory(ksql_client, bootstrap_servers)
+    from openfactory.testing.memory import FakeKSQLDB, in_memory_transport
+
+    if test_mode or isinstance(ksql_client, FakeKSQLDB):
+        return in_memory_transport(ksql_client)
+    if not bootstrap_servers:
+        raise ConfigurationError(
+            "no Kafka broker configured: pass bootstrap_servers='host:port' or set KAFKA_BROKER "
+            "(use test_mode=True or the in-memory broker of openfactory.testing for tests)"
+        )
+    if ksql_client is None:
+        raise ConfigurationError("a Kafka transport needs a ksqlDB client (ksqlClient=...)")
+    from openfactory.kafka.transport import KafkaTransport
+
+    return KafkaTransport(bootstrap_servers, ksql_client)
+
+
+def reset() -> None:
+    """Forget every process-wide registry: the override, the embedded in-memory world, and the
+    Kafka producers and readers shared per configuration (closing them)."""
+    _swap_override(None)
+    # Only backends already loaded hold state; importing one here would cost its start-up.
+    memory = sys.modules.get("openfactory.testing.memory.embedded")
+    if memory is not None:
+        memory.reset_embedded()
+    kafka = sys.modules.get("openfactory.kafka.transport")
+    if kafka is not None:
+        kafka.reset_kafka_clients()
+
+
+def set_transport_override(factory: TransportFactory | None) -> TransportFactory | None:
+    """Deprecated: use ``with override_transport(factory):``. Sets the override, returns the
+    previous one."""
+    warnings.warn(
+        "set_transport_override() is deprecated: use `with openfactory.backends."
+        "override_transport(factory):`, which restores the previous override on exit",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return _swap_override(factory)
+
+
+def transport_override() -> TransportFactory | None:
+    """Deprecated alias of ``active_override()``."""
+    return _override
+
+
+def _swap_override(factory: TransportFactory | None) -> TransportFactory | None:
+    global _override
+    with _lock:
+        previous, _override = _override, factory
+    return previous
