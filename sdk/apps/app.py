@@ -203,6 +203,11 @@ class OpenFactoryApp(Asset):
                 object.__setattr__(self, "_shutdown_report", report)
         return self._shutdown_report
 
+    def close(self) -> None:
+        """Finish the commands already received, then release the asset (idempotent)."""
+        self._dispatcher.close()
+        super().close()
+
     def add_command_observer(self, observer: CommandObserver) -> None:
         """Call ``observer(CommandOutcome)`` after each command runs, fails or is rejected."""
         self._dispatcher.observers.append(observer)
@@ -219,7 +224,11 @@ class OpenFactoryApp(Asset):
             and attribute.tag == COMMAND_TAG
             and attribute.type == "OpenFactory"
         ):
-            self._dispatcher.dispatch(attribute_id[: -len(COMMAND_SUFFIX)], attribute.value)
+            self._dispatcher.dispatch(
+                attribute_id[: -len(COMMAND_SUFFIX)],
+                attribute.value,
+                inline=self.transport.inline_delivery,
+            )
 
     def _install_signal_handlers(self) -> None:
         if threading.current_thread() is not threading.main_thread():

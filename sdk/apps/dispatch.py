@@ -1,18 +1,28 @@
 """Turn ``<method>_CMD`` records addressed to an app into calls of its ``@ofa_method``s.
 
 Nothing a caller sends can crash the app: a malformed envelope, an unknown method or
-argument, a value that does not convert, or a method that raises is logged with the method
-name and the offending value, reported to observers, and the app runs on.
+argument, a value that does not convert, or a method that raises (``SystemExit`` and
+``CancelledError`` included) is logged with the method name and the offending value, reported
+to observers, and the app runs on.
+
+Where methods run follows the transport (``Transport.inline_delivery``): in memory a command runs
+inside the caller's publish, so a test sees it executed when the call returns; on Kafka the
+record arrives on the topic's reader thread, which every subscription of the topic in the process
+shares, so the command is handed to the app's own command thread. Either way an app's commands run
+one at a time, in the order they arrived.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import queue
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from openfactory._threads import start_background_thread
 from openfactory.apps.methods import MethodSpec
 from openfactory.commands import parse_envelope
 
@@ -34,6 +44,9 @@ class CommandOutcome:
 
 
 CommandObserver = Callable[[CommandOutcome], None]
+# What a method may raise without ending command intake; KeyboardInterrupt and the app's own
+# stop request still propagate so a signal can stop a main loop that runs a command inline.
+_METHOD_ERRORS = (Exception, SystemExit, asyncio.CancelledError)
 
 
 class CommandDispatcher:
@@ -45,9 +58,22 @@ class CommandDispatcher:
         self._logger = logger
         self.observers: list[CommandObserver] = []
         self.loop: asyncio.AbstractEventLoop | None = None
+        self._runner = SerialRunner(f"ofa-commands-{getattr(app, 'asset_uuid', '?')}", logger)
 
-    def dispatch(self, method: str, raw_envelope: Any) -> None:
-        """Handle one command for ``method`` whose VALUE is ``raw_envelope``."""
+    def dispatch(self, method: str, raw_envelope: Any, *, inline: bool = True) -> None:
+        """Handle one command for ``method`` whose VALUE is ``raw_envelope``: now (``inline``), or
+        queued to the app's command thread, behind the commands that came before it."""
+        if inline:
+            self._execute(method, raw_envelope)
+        else:
+            self._runner.submit(lambda: self._execute(method, raw_envelope))
+
+    def close(self, timeout: float = 5.0) -> bool:
+        """Run the commands already queued (for at most ``timeout`` s) and stop the command
+        thread; returns False if it was still busy when the time ran out."""
+        return self._runner.close(timeout)
+
+    def _execute(self, method: str, raw_envelope: Any) -> None:
         spec = self._methods.get(method)
         if spec is None:
             known = ", ".join(sorted(self._methods)) or "none"
@@ -79,7 +105,7 @@ class CommandDispatcher:
             return
         try:
             result = bound(**converted)
-        except Exception as err:
+        except _METHOD_ERRORS as err:
             self._failed(err, converted, context)
             return
         self._emit(CommandOutcome(status="executed", converted=converted, result=result, **context))
@@ -90,7 +116,7 @@ class CommandDispatcher:
         async def guarded() -> None:
             try:
                 result = await coroutine
-            except Exception as err:
+            except _METHOD_ERRORS as err:
                 self._failed(err, converted, context)
                 return
             self._emit(
@@ -109,7 +135,9 @@ class CommandDispatcher:
             # No loop anywhere (a sync app, or a command arriving on a consumer thread).
             asyncio.run(guarded())
 
-    def _failed(self, err: Exception, converted: dict[str, Any], context: dict[str, Any]) -> None:
+    def _failed(
+        self, err: BaseException, converted: dict[str, Any], context: dict[str, Any]
+    ) -> None:
         self._logger.error(
             "method %s(%s) raised %s: %s",
             context["method"],
@@ -130,6 +158,54 @@ class CommandDispatcher:
                 observer(outcome)
             except Exception:
                 self._logger.exception("command observer %r failed", observer)
+
+
+class SerialRunner:
+    """Runs submitted calls one at a time, in order, on a thread of its own started at first use.
+
+    A call that raises is logged and the thread goes on to the next one.
+    """
+
+    def __init__(self, name: str, logger: logging.Logger) -> None:
+        self._name = name
+        self._logger = logger
+        self._queue: queue.SimpleQueue[Callable[[], object] | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def submit(self, call: Callable[[], object]) -> None:
+        """Queue ``call``; dropped with a warning once the runner is closed."""
+        with self._lock:
+            if self._closed:
+                self._logger.warning("%s is closed: a call arrived after shutdown", self._name)
+                return
+            if self._thread is None:
+                self._thread = start_background_thread(self._work, name=self._name)
+            self._queue.put(call)
+
+    def close(self, timeout: float) -> bool:
+        """Let queued calls finish (at most ``timeout`` s) and end the thread; idempotent.
+
+        Returns False if the thread was still busy at the deadline (it ends after that call).
+        """
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+            if thread is None:
+                return True
+            self._queue.put(None)
+        if thread is threading.current_thread():
+            return True  # a method shutting its own app down: the thread ends after it returns
+        thread.join(timeout)
+        return not thread.is_alive()
+
+    def _work(self) -> None:
+        while (call := self._queue.get()) is not None:
+            try:
+                call()
+            except BaseException:  # nothing a call raises may end the thread
+                self._logger.exception("%s: a queued call failed", self._name)
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

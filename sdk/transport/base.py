@@ -136,6 +136,13 @@ class Transport(ABC):
     ``failures`` so that nothing is lost silently.
     """
 
+    #: Where subscribers' callbacks run. True: inside ``publish``, on the publisher's thread, so
+    #: every record is delivered before ``publish`` returns (the in-memory backend, for
+    #: deterministic tests). False: on the transport's reader thread, shared by every
+    #: subscription of a topic in the process (Kafka), so a callback must not block there: work
+    #: that may take long (an app's methods) goes to a thread of its own.
+    inline_delivery: bool = False
+
     def __init__(self) -> None:
         self.failures: list[DeliveryReport] = []
         self._topics: dict[str, str] = {}

@@ -23,6 +23,8 @@ class InMemoryTransport(Transport):
     """A transport on a ``FakeBroker``, with a ksqlDB (usually the ``FakeKSQLDB`` materializing
     from that broker) answering the queries and naming the topics."""
 
+    inline_delivery = True
+
     def __init__(self, broker: FakeBroker, ksqldb: KSQLDB) -> None:
         super().__init__()
         self.broker = broker

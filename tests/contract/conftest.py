@@ -49,17 +49,30 @@ def ksqldb(kind: str) -> CountingKSQLDB:
 
 
 @pytest.fixture
-def transport(
+def new_transport(
     kind: str, ksqldb: CountingKSQLDB, request: pytest.FixtureRequest
-) -> Iterator[Transport]:
+) -> Iterator[Callable[[], Transport]]:
+    """Open more transports of this implementation on the same broker (closed after the test)."""
+    opened: list[Transport] = []
+
+    def open_one() -> Transport:
+        if kind == "memory":
+            transport: Transport = InMemoryTransport(ksqldb.broker, ksqldb)
+        else:
+            cluster = request.getfixturevalue("loopback")
+            transport = KafkaTransport(cluster.bootstrap_servers, ksqldb)
+        opened.append(transport)
+        return transport
+
+    yield open_one
+    for transport in opened:
+        transport.close()
+
+
+@pytest.fixture
+def transport(new_transport: Callable[[], Transport]) -> Transport:
     """A transport of each implementation, closed after the test."""
-    if kind == "memory":
-        opened: Transport = InMemoryTransport(ksqldb.broker, ksqldb)
-    else:
-        cluster = request.getfixturevalue("loopback")
-        opened = KafkaTransport(cluster.bootstrap_servers, ksqldb)
-    yield opened
-    opened.close()
+    return new_transport()
 
 
 @pytest.fixture
