@@ -1,9 +1,13 @@
-"""Virtual time for apps under test, built on freezegun.
+"""Virtual time for apps under test: freezegun for the app's code, an injected clock for the SDK.
 
 Inside a ``VirtualClock``, ``time.time``/``monotonic``/``datetime.now`` seen by the app return
 virtual time, and ``time.sleep``/``asyncio.sleep`` advance it instead of blocking, so a loop
 that sleeps 2 s a turn runs thousands of turns per second. Each sleep is one *turn*; hooks
 run after every turn (the signal simulator uses them to stop an app at a chosen point).
+
+The SDK is not reached through freezegun: it reads time through ``openfactory._clock``, whose
+wall clock (record timestamps) this clock swaps for its own while running, and whose monotonic
+clock and sleep (the SDK's timeouts and waits) stay real.
 """
 
 from __future__ import annotations
@@ -18,19 +22,18 @@ from typing import Any
 
 import freezegun
 
+from openfactory import _clock
 from openfactory.errors import ConfigurationError
 
 TurnHook = Callable[[int, datetime], None]
 
-# SDK internals whose timeouts must stay in real time (waiting on other threads, sockets).
-REAL_TIME_MODULES = (
-    "openfactory.testing.memory.broker",
-    "openfactory.assets.asset",
-    "openfactory.kafka",
-    "confluent_kafka",
-    "httpx",
-    "httpcore",
-)
+# Third-party packages whose own clock reads stay real (freezegun's default list adds threading,
+# queue, multiprocessing): httpcore expires pooled keep-alive connections and httpx measures
+# ``Response.elapsed`` with time.monotonic/perf_counter, and the SDK's ksqlDB client runs on them
+# in the app's thread. The SDK itself needs no entry here: it reads time through _clock.
+_REAL_TIME_PACKAGES = ("httpx", "httpcore")
+_EPOCH = datetime(1970, 1, 1)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 class VirtualClock:
@@ -44,7 +47,7 @@ class VirtualClock:
     def __init__(self, start: datetime | str | None = None) -> None:
         self._fixed_start = start is not None
         if start is None:
-            start = datetime.now(UTC)
+            start = _clock.now()
         if isinstance(start, str):
             try:
                 start = datetime.fromisoformat(start.replace("Z", "+00:00"))
@@ -57,6 +60,7 @@ class VirtualClock:
         self._hooks: list[TurnHook] = []
         self._freezer: Any = None
         self._frozen: Any = None
+        self._sdk_wall_clock: _clock.WallClock | None = None
         self._real_sleep = time.sleep
         self._real_async_sleep = asyncio.sleep
         self._lock = threading.Lock()
@@ -64,9 +68,10 @@ class VirtualClock:
     # context ----------------------------------------------------------------------------
     def __enter__(self) -> VirtualClock:
         if not self._fixed_start:
-            self.start = datetime.now(UTC)
-        self._freezer = freezegun.freeze_time(self.start, ignore=list(REAL_TIME_MODULES))
+            self.start = _clock.now()
+        self._freezer = freezegun.freeze_time(self.start, ignore=list(_REAL_TIME_PACKAGES))
         self._frozen = self._freezer.start()
+        self._sdk_wall_clock = _clock.set_wall_clock(_wall_clock_of(self._frozen))
         self._real_sleep, self._real_async_sleep = time.sleep, asyncio.sleep
         time.sleep = self.sleep  # type: ignore[assignment]
         asyncio.sleep = self.async_sleep  # type: ignore[assignment]
@@ -80,6 +85,7 @@ class VirtualClock:
     ) -> None:
         time.sleep = self._real_sleep
         asyncio.sleep = self._real_async_sleep  # type: ignore[assignment]
+        _clock.set_wall_clock(self._sdk_wall_clock)
         self._freezer.stop()
         self._freezer = self._frozen = None
 
@@ -92,7 +98,7 @@ class VirtualClock:
     def now(self) -> datetime:
         """Current virtual time (aware, UTC)."""
         self._require_active()
-        return datetime.now(UTC)
+        return self._frozen().replace(tzinfo=UTC)
 
     @property
     def elapsed(self) -> float:
@@ -136,3 +142,14 @@ class VirtualClock:
     def __repr__(self) -> str:
         state = f"at {self.now().isoformat()}" if self.active else "stopped"
         return f"VirtualClock({state}, turns={self.turns})"
+
+
+def _wall_clock_of(frozen: Any) -> _clock.WallClock:
+    """The SDK's wall clock under ``frozen`` (freezegun's factory of naive UTC time), so what the
+    SDK stamps and what the app reads are the same microsecond. A closure, not a method reading
+    ``self._frozen``: a thread still stamping as the clock stops reads its last time, not None."""
+
+    def wall_ns() -> int:
+        return (frozen() - _EPOCH) // _MICROSECOND * 1000
+
+    return wall_ns

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any, Final
+
+from openfactory import _clock
 
 ASSETS_STREAM: Final = "ASSETS_STREAM"
 ASSETS_TABLE: Final = "assets"
@@ -27,26 +28,20 @@ METHOD_TAG: Final = "Method"
 def format_timestamp(moment: datetime | None = None) -> str:
     """UTC ISO 8601 with milliseconds and ``Z``: ``2026-05-04T12:34:56.789Z``.
 
-    ``moment`` defaults to now; a naive datetime is taken as UTC. Milliseconds are
+    ``moment`` defaults to now on the SDK's wall clock (``openfactory._clock``: virtual inside a
+    ``VirtualClock``); a naive datetime is taken as UTC. Milliseconds are
     truncated, as the platform's producers do.
     """
     if moment is None:
-        if datetime is _REAL_DATETIME[0]:
-            # Real time, the common case: the nanosecond clock is exact and cheaper.
-            second, nanos = divmod(time.time_ns(), 1_000_000_000)
-            return _stamp(second, nanos // 1_000_000)
-        # Time is frozen (freezegun swapped this module's datetime). Called here, not in a
-        # helper: freezegun decides real or virtual time by looking a few frames up the
-        # stack, and the virtual clock relies on that depth.
-        moment = datetime.now(UTC)
+        # The nanosecond clock is exact and cheaper than a datetime.
+        second, nanos = divmod(_clock.time_ns(), 1_000_000_000)
+        return _stamp(second, nanos // 1_000_000)
     elif moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     utc = moment.astimezone(UTC).replace(tzinfo=None)
     return _stamp((utc - _EPOCH) // _ONE_SECOND, utc.microsecond // 1000)
 
 
-# In a tuple, out of reach of freezegun, which swaps every module-level datetime it finds.
-_REAL_DATETIME = (datetime,)
 _EPOCH = datetime(1970, 1, 1)
 _ONE_SECOND = timedelta(seconds=1)
 _second_prefix: tuple[int, str] = (0, "1970-01-01T00:00:00.")

@@ -6,10 +6,10 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from freezegun import freeze_time
 from hypothesis import given
 from hypothesis import strategies as st
 
+from openfactory.testing import VirtualClock
 from openfactory.transport import Record
 from openfactory.transport.base import new_record
 from openfactory.transport.wire import ATTRIBUTE_TYPES, asset_record, format_timestamp
@@ -99,10 +99,12 @@ def test_format_timestamp_truncates_to_milliseconds_and_converts_to_utc() -> Non
     assert format_timestamp(datetime(999, 1, 2, 3, 4, 5, 6000)) == "0999-01-02T03:04:05.006Z"
 
 
-def test_format_timestamp_of_now_follows_a_frozen_clock_exactly() -> None:
-    with freeze_time("2026-01-01 00:00:59.999999"):
+def test_format_timestamp_of_now_follows_the_virtual_clock_exactly() -> None:
+    with VirtualClock("2026-01-01T00:00:59.999999Z") as clock:
         assert format_timestamp() == "2026-01-01T00:00:59.999Z"
-    with freeze_time("2027-01-01 00:00:59.001"):  # same second of the minute, a year later
+        clock.advance(0.001001)  # into the next second: a new cached prefix
+        assert format_timestamp() == "2026-01-01T00:01:00.001Z"
+    with VirtualClock("2027-01-01T00:00:59.001Z"):  # same second of the minute, a year later
         assert format_timestamp() == "2027-01-01T00:00:59.001Z"
 
 
