@@ -7,13 +7,13 @@ confluent_kafka; everything it raises is an ``openfactory.errors`` exception.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from openfactory import _clock
 from openfactory.errors import ConfigurationError, TransportError
 from openfactory.transport import Record
 from openfactory.transport.base import new_record
@@ -165,10 +165,10 @@ def topic_partitions(
     librdkafka's mock cluster does), then an admin CreateTopics, then metadata polling until
     ``timeout``.
     """
-    deadline = time.monotonic() + timeout
+    deadline = _clock.monotonic() + timeout
     created = False
     while True:
-        remaining = max(deadline - time.monotonic(), 0.1)
+        remaining = max(deadline - _clock.monotonic(), 0.1)
         try:
             metadata = client.list_topics(topic, timeout=min(remaining, 5.0))
         except KafkaException as exc:
@@ -179,13 +179,13 @@ def topic_partitions(
         if not created:
             created = True
             _create_topic(topic, admin, remaining)
-        if time.monotonic() >= deadline:
+        if _clock.monotonic() >= deadline:
             reason = held.error if held is not None else "no metadata"
             raise TransportError(
                 f"topic {topic!r} does not exist and could not be created within {timeout}s "
                 f"({reason}); create it on the cluster or enable auto.create.topics.enable"
             )
-        time.sleep(0.05)  # metadata propagation after CreateTopics has no event to wait on
+        _clock.sleep(0.05)  # metadata propagation after CreateTopics has no event to wait on
 
 
 def _create_topic(topic: str, admin: Mapping[str, Any], timeout: float) -> None:

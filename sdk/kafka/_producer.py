@@ -5,12 +5,12 @@ reports so they arrive even when the app never calls ``flush``."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from confluent_kafka import KafkaException, Producer
 
+from openfactory import _clock
 from openfactory._threads import start_background_thread
 from openfactory.errors import ConfigurationError
 from openfactory.kafka._clients import ConfigKey, config_key, logger, producer_config
@@ -119,10 +119,10 @@ def reset_producers(timeout: float = 5.0) -> None:
     with _lock:
         producers = list(_producers.values())
         _producers.clear()
-    deadline = time.monotonic() + timeout
+    deadline = _clock.monotonic() + timeout
     for shared in producers:
         shared.users = 0
-        shared.close(max(deadline - time.monotonic(), 0.0))
+        shared.close(max(deadline - _clock.monotonic(), 0.0))
 
 
 def producer_count() -> int:

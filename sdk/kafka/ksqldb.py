@@ -9,7 +9,6 @@ import json
 import logging
 import re
 import threading
-import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -17,6 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from openfactory import _clock
 from openfactory.errors import ConfigurationError, KSQLDBError
 
 logger = logging.getLogger("openfactory.kafka.ksqldb")
@@ -77,7 +77,7 @@ class KSQLDBClient:
         self._client: httpx.Client | None = None
         self._closed = False
         self._lock = threading.Lock()
-        self._sleep: Callable[[float], None] = time.sleep
+        self._sleep: Callable[[float], None] = _clock.sleep  # real: a backoff is no turn of the app
         self.http_version: str | None = None
 
     @staticmethod

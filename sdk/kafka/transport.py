@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Mapping
 from functools import partial
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from confluent_kafka import KafkaException
 from typing_extensions import override
 
+from openfactory import _clock
 from openfactory.errors import ConfigurationError, TransportError
 from openfactory.kafka._clients import logger, to_record, translate, validate_config
 from openfactory.kafka._consumer import KafkaSubscription, open_subscription, reset_readers
@@ -107,7 +107,7 @@ class KafkaTransport(Transport):
         self._producer.poll(0)
 
     def _produce_when_room(self, topic: str, key: str, value: bytes | None, callback: Any) -> None:
-        deadline = time.monotonic() + self.queue_full_timeout
+        deadline = _clock.monotonic() + self.queue_full_timeout
         while True:
             # Serving delivery reports is what frees room in librdkafka's queue.
             self._producer.poll(0.05)
@@ -115,7 +115,7 @@ class KafkaTransport(Transport):
                 self._producer.produce(topic, value, key, on_delivery=callback)
                 return
             except BufferError as exc:
-                if time.monotonic() >= deadline:
+                if _clock.monotonic() >= deadline:
                     raise TransportError(
                         f"cannot publish to {topic!r} for key {key!r}: the producer queue "
                         f"({len(self._producer)} records) stayed full for "

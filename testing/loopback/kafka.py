@@ -16,12 +16,12 @@ import logging
 import signal
 import sys
 import threading
-import time
 import uuid
 from types import FrameType, TracebackType
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
+from openfactory import _clock
 from openfactory.errors import ConfigurationError, TransportError
 from openfactory.kafka._clients import to_record
 from openfactory.transport import Record
@@ -105,7 +105,7 @@ class LoopbackKafka:
 
     def _partitions(self, topic: str, timeout: float) -> list[int]:
         owner = self._require_running()
-        deadline = time.monotonic() + timeout
+        deadline = _clock.monotonic() + timeout
         while True:
             try:
                 # A producer's metadata request auto-creates the topic on the mock cluster.
@@ -114,9 +114,9 @@ class LoopbackKafka:
                 raise TransportError(f"cannot create topic {topic!r}: {exc}") from exc
             if held is not None and held.error is None and held.partitions:
                 return sorted(held.partitions)
-            if time.monotonic() >= deadline:
+            if _clock.monotonic() >= deadline:
                 raise TransportError(f"topic {topic!r} was not created within {timeout}s")
-            time.sleep(0.02)  # creation has no event to wait on
+            _clock.sleep(0.02)  # creation has no event to wait on
 
     def consume_all(self, topic: str, timeout: float = 5.0) -> list[Record]:
         """Every record on ``topic`` up to its current end, in (partition, offset) order.
@@ -144,9 +144,9 @@ class LoopbackKafka:
                     wanted[partition] = int(end)
             consumer.assign([TopicPartition(topic, p, 0) for p in wanted])
             records: list[Record] = []
-            deadline = time.monotonic() + timeout
+            deadline = _clock.monotonic() + timeout
             while wanted:
-                if time.monotonic() >= deadline:
+                if _clock.monotonic() >= deadline:
                     raise TransportError(
                         f"read {len(records)} records of {topic!r} in {timeout}s; "
                         f"partitions {sorted(wanted)} unfinished"

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from openfactory import _clock
 from openfactory.errors import ConfigurationError, TransportError
 from openfactory.transport import DeliveryReport, Record, RecordCallback, Subscription
 from openfactory.transport.murmur2 import partition_for
@@ -154,10 +154,10 @@ class FakeBroker:
             self._drain(nested=True)
             return self.pending()
         self._drain()
-        deadline = time.monotonic() + timeout
+        deadline = _clock.monotonic() + timeout
         with self._idle:
             while self._flowing():
-                remaining = deadline - time.monotonic()
+                remaining = deadline - _clock.monotonic()
                 if remaining <= 0:
                     break
                 self._idle.wait(remaining)
@@ -248,9 +248,8 @@ class FakeBroker:
         partition = partition_for(key_bytes, topic.partitions) if key_bytes is not None else 0
         offset = topic.next_offset[partition]
         topic.next_offset[partition] += 1
-        record = Record(
-            pending.topic, pending.key, pending.value, partition, offset, int(time.time() * 1000)
-        )
+        now_ms = _clock.time_ns() // 1_000_000  # the SDK's wall clock: virtual in a VirtualClock
+        record = Record(pending.topic, pending.key, pending.value, partition, offset, now_ms)
         topic.log.append(record)
         return record
 
