@@ -15,8 +15,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from openfactory import _clock
 from openfactory.errors import ConfigurationError, TransportError
-from openfactory.transport import Record
-from openfactory.transport.base import new_record
+from openfactory.transport import Record, new_record
 
 logger = logging.getLogger("openfactory.kafka")
 librdkafka_logger = logging.getLogger("openfactory.kafka.librdkafka")

@@ -30,8 +30,7 @@ from openfactory.kafka._clients import (
     topic_partitions,
     translate,
 )
-from openfactory.transport import RecordCallback, Subscription
-from openfactory.transport.base import new_record
+from openfactory.transport import RecordCallback, Subscription, new_record
 
 _BATCH = 500
 _POLL_INTERVAL_S = 0.05

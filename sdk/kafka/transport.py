@@ -23,6 +23,8 @@ from openfactory.transport import (
     RecordCallback,
     Subscription,
     Transport,
+    check_publish,
+    check_subscribe,
 )
 
 
@@ -48,6 +50,7 @@ class KafkaTransport(Transport):
     ) -> None:
         """Connect to ``bootstrap_servers``; raises ``ConfigurationError`` on bad arguments."""
         super().__init__()
+        self._closed = False
         self._config = validate_config(bootstrap_servers, config)
         for method in ("get_kafka_topic", "query"):
             if not callable(getattr(ksql_client, method, None)):
@@ -71,7 +74,6 @@ class KafkaTransport(Transport):
         self._released = False
         self._subscriptions: list[KafkaSubscription] = []
         self._lock = threading.Lock()
-        self._closed = False
 
     @override
     def _resolve_topic(self, name: str) -> str:
@@ -93,7 +95,7 @@ class KafkaTransport(Transport):
         on_delivery: DeliveryCallback | None = None,
     ) -> None:
         """Queue one record (``value=None`` for a tombstone); raises ``TransportError``."""
-        value = self._check_publish(topic, key, value, on_delivery)
+        value = check_publish(topic, key, value, on_delivery, self._closed)
         callback = (
             self._report_failure if on_delivery is None else partial(self._on_delivery, on_delivery)
         )
@@ -148,7 +150,7 @@ class KafkaTransport(Transport):
 
         Callbacks run on the topic's consumer thread. Raises ``TransportError``.
         """
-        self._check_subscribe(topic, key, callback)
+        check_subscribe(topic, key, callback, self._closed)
         subscription = open_subscription(self.bootstrap_servers, self._config, topic, key, callback)
         with self._lock:
             self._subscriptions = [s for s in self._subscriptions if s.active]
@@ -159,12 +161,12 @@ class KafkaTransport(Transport):
     def flush(self, timeout: float = 10.0) -> FlushResult:
         """Wait up to ``timeout`` s for this transport's records to be delivered."""
         if self._released:
-            return FlushResult(0, list(self.failures))
+            return self._flush_result(0)
         try:
             undelivered = self._shared.flush(max(timeout, 0.0))
         except KafkaException as exc:
             raise translate(exc, "cannot flush the Kafka producer") from exc
-        return FlushResult(undelivered, list(self.failures))
+        return self._flush_result(undelivered)
 
     @override
     def close(self) -> None:

@@ -1,7 +1,12 @@
 """The transport interface that app and asset code depend on, and the wire contract.
 
-This package is a leaf: it imports nothing of the SDK above it. Which implementation an app
-runs on is chosen by ``openfactory.backends``.
+``base`` holds the ``Transport`` seam, ``records`` what it carries (``Record``,
+``DeliveryReport``, ``FlushResult``, ``Subscription``), ``checks`` the argument checks every
+implementation shares, ``ksqldb`` the ``KSQLDB`` client contract and ``wire`` the record layout.
+
+This package is a leaf: it imports nothing of the SDK but ``openfactory.errors`` (CI holds it
+to that, see ``[tool.importlinter]`` in pyproject.toml). Which implementation an app runs on
+is chosen above it, by ``openfactory.backends``.
 """
 
 from __future__ import annotations
@@ -10,17 +15,18 @@ import importlib
 import warnings
 from typing import Any
 
-from openfactory.transport.base import (
+from openfactory.transport.base import Transport
+from openfactory.transport.checks import check_publish, check_subscribe
+from openfactory.transport.ksqldb import KSQLDB
+from openfactory.transport.records import (
     DeliveryCallback,
     DeliveryReport,
     FlushResult,
     Record,
     RecordCallback,
     Subscription,
-    Transport,
     new_record,
 )
-from openfactory.transport.ksqldb import KSQLDB
 from openfactory.transport.wire import format_timestamp, ksql_string, parse_timestamp
 
 __all__ = [
@@ -32,6 +38,8 @@ __all__ = [
     "RecordCallback",
     "Subscription",
     "Transport",
+    "check_publish",
+    "check_subscribe",
     "format_timestamp",
     "ksql_string",
     "new_record",

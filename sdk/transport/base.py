@@ -1,139 +1,51 @@
-"""The transport seam: the only thing app and asset code know about brokers.
+"""``Transport``: the seam between the SDK and a broker, the only thing app and asset code know.
 
-Two implementations honour this contract: the Kafka + ksqlDB production transport
-(``openfactory.kafka.KafkaTransport``) and the in-memory one
-(``openfactory.testing.InMemoryTransport``). The shared contract suite in
-``tests/contract`` runs against both.
+Two implementations honour it: ``openfactory.kafka.KafkaTransport`` (Kafka + ksqlDB) and
+``openfactory.testing.InMemoryTransport``; ``tests/contract`` runs one suite on both. What a
+transport carries is in ``openfactory.transport.records``, the argument checks every
+implementation shares in ``openfactory.transport.checks``.
 """
 
 from __future__ import annotations
 
-import json
+import importlib
 import logging
+import threading
+import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections import deque
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar
 
-from openfactory.errors import DeliveryError, TransportError
-
-logger = logging.getLogger("openfactory.transport")
-_NOT_DECODED: Any = object()
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One record as the broker holds it: ``value`` is the raw bytes, ``None`` for a tombstone."""
-
-    topic: str
-    key: str | None
-    value: bytes | None
-    partition: int = 0
-    offset: int = -1
-    timestamp_ms: int = 0
-    _decoded: Any = field(default=_NOT_DECODED, compare=False, repr=False)
-
-    @property
-    def is_tombstone(self) -> bool:
-        """True for a record whose value is null (a delete marker for its key)."""
-        return self.value is None
-
-    def json(self) -> Any:
-        """Decode the value as JSON (``None`` for a tombstone); raises ``ValueError`` if not JSON.
-
-        The result is decoded once and shared by every subscriber: treat it as read-only.
-        """
-        decoded = self._decoded
-        if decoded is _NOT_DECODED:
-            decoded = None if self.value is None else json.loads(self.value)
-            object.__setattr__(self, "_decoded", decoded)
-        return decoded
-
-    def __repr__(self) -> str:
-        value = "<tombstone>" if self.value is None else self.value[:60].decode(errors="replace")
-        return f"Record({self.topic}[{self.partition}]@{self.offset} key={self.key!r} {value})"
-
-
-_setters = tuple(
-    Record.__dict__[name].__set__
-    for name in ("topic", "key", "value", "partition", "offset", "timestamp_ms", "_decoded")
+from openfactory.transport.records import (
+    DeliveryCallback,
+    DeliveryReport,
+    FlushResult,
+    RecordCallback,
+    Subscription,
 )
 
-
-def new_record(
-    topic: str, key: str | None, value: bytes | None, partition: int, offset: int, timestamp_ms: int
-) -> Record:
-    """``Record(...)`` for the readers that build one per record consumed, at half the cost.
-
-    A frozen dataclass's ``__init__`` goes through ``object.__setattr__`` for each field;
-    the slot descriptors set them directly. Nothing is checked, as ``__init__`` checks nothing.
-    """
-    record = object.__new__(Record)
-    set_topic, set_key, set_value, set_partition, set_offset, set_timestamp, set_decoded = _setters
-    set_topic(record, topic)
-    set_key(record, key)
-    set_value(record, value)
-    set_partition(record, partition)
-    set_offset(record, offset)
-    set_timestamp(record, timestamp_ms)
-    set_decoded(record, _NOT_DECODED)
-    return record
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryReport:
-    """Outcome of one publish: ``error`` is ``None`` when the broker acknowledged the record."""
-
-    record: Record
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """True when the record was delivered."""
-        return self.error is None
-
-    def as_error(self) -> DeliveryError:
-        """The failure as a ``DeliveryError`` naming the record's asset and attribute."""
-        return DeliveryError(
-            self.error or "unknown error",
-            topic=self.record.topic,
-            key=self.record.key,
-            attribute_id=attribute_id_of(self.record.value),
-        )
-
-
-RecordCallback = Callable[[Record], None]
-DeliveryCallback = Callable[[DeliveryReport], None]
-
-
-class Subscription(ABC):
-    """A live subscription; ``stop()`` ends it (idempotent)."""
-
-    @abstractmethod
-    def stop(self) -> None:
-        """Stop delivering records to this subscription's callback."""
-
-
-@dataclass
-class FlushResult:
-    """What ``Transport.flush`` achieved: records still undelivered and failures seen so far."""
-
-    undelivered: int = 0
-    failures: list[DeliveryReport] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """True when everything published was delivered."""
-        return self.undelivered == 0 and not self.failures
+logger = logging.getLogger("openfactory.transport")
 
 
 class Transport(ABC):
-    """Publish/subscribe on Kafka topics and pull queries on ksqlDB.
+    """Publish/subscribe on Kafka topics, and pull queries on ksqlDB.
 
-    Records published with the same key are delivered in order. ``publish`` never blocks on
-    the network; failures are reported through ``on_delivery``, logged, and kept in
-    ``failures`` so that nothing is lost silently.
+    The contract every implementation keeps:
+
+    - ``publish`` queues a record and never blocks on the network. Records published with
+      the same key are delivered in order. Bad arguments, or a closed transport, raise
+      ``TransportError`` at once (``openfactory.transport.checks``).
+    - A failed delivery is never silent: it is logged, passed to the publish's
+      ``on_delivery``, counted in ``failure_count`` and kept in ``failures`` (the last
+      ``failures_kept`` of them, so a long-lived transport's memory stays flat).
+    - ``subscribe`` delivers every record of the key (all keys for ``None``) published
+      after it returns, and none published before. ``inline_delivery`` says on which
+      thread the callbacks run.
+    - ``topic_for`` names the Kafka topic of a ksqlDB stream or table, asked once per name.
+    - ``flush`` waits for queued records; ``close`` flushes, stops this transport's
+      subscriptions and releases what it holds; both are safe to call again. A transport is
+      a context manager that closes on exit.
     """
 
     #: Where subscribers' callbacks run. True: inside ``publish``, on the publisher's thread, so
@@ -142,14 +54,27 @@ class Transport(ABC):
     #: subscription of a topic in the process (Kafka), so a callback must not block there: work
     #: that may take long (an app's methods) goes to a thread of its own.
     inline_delivery: bool = False
+    #: How many failed delivery reports ``failures`` keeps (the oldest are dropped first).
+    failures_kept: ClassVar[int] = 100
 
     def __init__(self) -> None:
-        self.failures: list[DeliveryReport] = []
+        #: Failed deliveries since the transport was made (all of them, unlike ``failures``).
+        self.failure_count = 0
+        self._failures: deque[DeliveryReport] = deque(maxlen=self.failures_kept)
+        self._failures_lock = threading.Lock()
         self._topics: dict[str, str] = {}
-        self._closed = False
+
+    @property
+    def failures(self) -> list[DeliveryReport]:
+        """The last ``failures_kept`` failed deliveries, oldest first."""
+        with self._failures_lock:
+            return list(self._failures)
 
     def topic_for(self, name: str) -> str:
-        """Kafka topic behind ksqlDB stream or table ``name`` (cached); raises ``KSQLDBError``."""
+        """Kafka topic behind ksqlDB stream or table ``name`` (cached, case-insensitive).
+
+        Raises ``KSQLDBError`` if ksqlDB does not know ``name``.
+        """
         key = name.upper()
         if key not in self._topics:
             self._topics[key] = self._resolve_topic(name)
@@ -157,7 +82,7 @@ class Transport(ABC):
 
     @abstractmethod
     def _resolve_topic(self, name: str) -> str:
-        """Ask ksqlDB for the topic of ``name``."""
+        """Ask ksqlDB for the topic of ``name`` (``topic_for`` caches the answer)."""
 
     @abstractmethod
     def publish(
@@ -171,7 +96,10 @@ class Transport(ABC):
 
     @abstractmethod
     def subscribe(self, topic: str, key: str | None, callback: RecordCallback) -> Subscription:
-        """Deliver every record of ``key`` (all keys if ``None``) published from now on."""
+        """Deliver every record of ``key`` (all keys if ``None``) published from now on.
+
+        Raises ``TransportError``.
+        """
 
     @abstractmethod
     def query(self, sql: str) -> list[dict[str, Any]]:
@@ -185,49 +113,17 @@ class Transport(ABC):
     def close(self) -> None:
         """Flush, stop this transport's subscriptions and release its resources (idempotent)."""
 
-    def _check_publish(
-        self, topic: str, key: str, value: bytes | None, on_delivery: DeliveryCallback | None
-    ) -> bytes | None:
-        """Validate ``publish`` arguments (for every implementation); returns bytes or None."""
-        if (
-            type(value) is bytes
-            and type(key) is str
-            and type(topic) is str
-            and topic
-            and on_delivery is None
-            and not self._closed
-        ):
-            return value  # what every attribute update passes, checked in one go
-        if self._closed:
-            raise TransportError(f"cannot publish to {topic!r}: the transport is closed")
-        if not isinstance(topic, str) or not topic:
-            raise TransportError(f"topic must be a non-empty string, got {topic!r}")
-        if not isinstance(key, str):
-            raise TransportError(f"record key must be a str (the asset UUID), got {key!r}")
-        if value is not None and not isinstance(value, bytes | bytearray):
-            raise TransportError(
-                f"record value must be bytes (encoded JSON) or None for a tombstone, "
-                f"got {type(value).__name__}"
-            )
-        if on_delivery is not None and not callable(on_delivery):
-            raise TransportError(f"on_delivery must be callable or None, got {on_delivery!r}")
-        return bytes(value) if isinstance(value, bytearray) else value
-
-    def _check_subscribe(self, topic: str, key: str | None, callback: RecordCallback) -> None:
-        """Validate ``subscribe`` arguments (shared by implementations)."""
-        if self._closed:
-            raise TransportError(f"cannot subscribe to {topic!r}: the transport is closed")
-        if not isinstance(topic, str) or not topic:
-            raise TransportError(f"topic must be a non-empty string, got {topic!r}")
-        if key is not None and not isinstance(key, str):
-            raise TransportError(f"subscription key must be a str or None, got {key!r}")
-        if not callable(callback):
-            raise TransportError(f"callback must be callable, got {callback!r}")
+    def _flush_result(self, undelivered: int) -> FlushResult:
+        """A ``FlushResult`` with ``undelivered`` records and this transport's failures."""
+        with self._failures_lock:
+            return FlushResult(undelivered, list(self._failures), self.failure_count)
 
     def _report(self, report: DeliveryReport, on_delivery: DeliveryCallback | None) -> None:
-        """Record and log a delivery outcome, then pass it to the caller's callback."""
+        """Keep and log a failed delivery, then pass the outcome to the publish's callback."""
         if not report.ok:
-            self.failures.append(report)
+            with self._failures_lock:
+                self.failure_count += 1
+                self._failures.append(report)
             logger.error("%s", report.as_error())
         if on_delivery is not None:
             on_delivery(report)
@@ -244,12 +140,17 @@ class Transport(ABC):
         self.close()
 
 
-def attribute_id_of(value: bytes | None) -> str | None:
-    """The ``ID`` field of an encoded asset record, if it has one (for error messages)."""
-    if value is None:
-        return None
-    try:
-        decoded = json.loads(value)
-    except ValueError:
-        return None
-    return decoded.get("ID") if isinstance(decoded, dict) else None
+# Moved out of this module; still importable from here (with a warning) as before.
+_MOVED = {"Record": "records", "new_record": "records", "attribute_id_of": "wire"}
+
+
+def __getattr__(name: str) -> Any:
+    home = _MOVED.get(name)
+    if home is None:
+        raise AttributeError(f"module 'openfactory.transport.base' has no attribute {name!r}")
+    warnings.warn(
+        f"openfactory.transport.base.{name} moved to openfactory.transport.{home}.{name}",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return getattr(importlib.import_module(f"openfactory.transport.{home}"), name)

@@ -137,3 +137,15 @@ def ksql_string(value: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"ksqlDB string literal must be built from str, got {type(value).__name__}")
     return "'" + value.replace("'", "''") + "'"
+
+
+def attribute_id_of(value: bytes | None) -> str | None:
+    """The ``ID`` field of an encoded asset record, if it has one (``None`` otherwise: a
+    tombstone, a value that is not JSON, or another layout). Used in error messages."""
+    if value is None:
+        return None
+    try:
+        decoded = json.loads(value)
+    except ValueError:
+        return None
+    return decoded.get("ID") if isinstance(decoded, dict) else None

@@ -16,6 +16,8 @@ from openfactory.transport import (
     RecordCallback,
     Subscription,
     Transport,
+    check_publish,
+    check_subscribe,
 )
 
 
@@ -31,6 +33,7 @@ class InMemoryTransport(Transport):
         self.ksqldb = ksqldb
         self._subscriptions: list[Subscription] = []
         self._lock = threading.Lock()
+        self._closed = False
 
     @override
     def _resolve_topic(self, name: str) -> str:
@@ -44,7 +47,7 @@ class InMemoryTransport(Transport):
         value: bytes | None,
         on_delivery: DeliveryCallback | None = None,
     ) -> None:
-        value = self._check_publish(topic, key, value, on_delivery)
+        value = check_publish(topic, key, value, on_delivery, self._closed)
 
         def acknowledge(report: DeliveryReport) -> None:
             self._report(report, on_delivery)
@@ -53,7 +56,7 @@ class InMemoryTransport(Transport):
 
     @override
     def subscribe(self, topic: str, key: str | None, callback: RecordCallback) -> Subscription:
-        self._check_subscribe(topic, key, callback)
+        check_subscribe(topic, key, callback, self._closed)
         subscription = self.broker.subscribe(topic, key, callback)
         with self._lock:
             self._subscriptions.append(subscription)
@@ -65,7 +68,7 @@ class InMemoryTransport(Transport):
 
     @override
     def flush(self, timeout: float = 10.0) -> FlushResult:
-        return FlushResult(self.broker.flush(timeout), list(self.failures))
+        return self._flush_result(self.broker.flush(timeout))
 
     @override
     def close(self) -> None:

@@ -10,11 +10,6 @@ import pytest
 from openfactory.errors import KSQLDBError, TransportError
 from openfactory.transport import DeliveryReport, FlushResult, Transport
 
-GAP_MEMORY_ARGS = (
-    "InMemoryTransport/FakeBroker do not validate this argument (needs a fix in "
-    "testing/transport.py: raise TransportError naming the bad value)"
-)
-
 
 def test_topic_for_resolves_case_insensitively_and_caches(transport: Transport, ksqldb) -> None:
     assert transport.topic_for("ASSETS_STREAM") == "ofa_assets"

@@ -107,6 +107,7 @@ def test_unreachable_broker_failures_are_counted_and_logged(
         result = transport.flush(5)
     assert result.undelivered == 0
     assert len(result.failures) == 1 and transport.failures == result.failures
+    assert transport.failure_count == result.failure_count == 1
     assert reports == result.failures and not reports[0].ok
     error = reports[0].as_error()
     assert (error.key, error.attribute_id, error.topic) == ("asset-9", "temperature", "t")
@@ -224,3 +225,4 @@ def test_bad_constructor_arguments(bootstrap, ksql, config, message) -> None:
     with pytest.raises(ConfigurationError, match=message):
         KafkaTransport(bootstrap, ksql, config=config)
     assert producer_count() == 0
+

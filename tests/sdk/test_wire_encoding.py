@@ -10,8 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from openfactory.testing import VirtualClock
-from openfactory.transport import Record
-from openfactory.transport.base import new_record
+from openfactory.transport import Record, new_record
 from openfactory.transport.wire import ATTRIBUTE_TYPES, asset_record, format_timestamp
 
 
