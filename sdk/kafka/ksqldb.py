@@ -18,6 +18,7 @@ import httpx
 
 from openfactory import _clock
 from openfactory.errors import ConfigurationError, KSQLDBError
+from openfactory.transport import KSQLDB
 
 logger = logging.getLogger("openfactory.kafka.ksqldb")
 
@@ -310,3 +311,7 @@ class KSQLDBClient:
                 if isinstance(source, dict) and isinstance(source.get("name"), str):
                     names.append(source["name"])
         return names
+
+
+# Checked by mypy: the client keeps the contract that apps and transports are typed with.
+_KEEPS_THE_CONTRACT: type[KSQLDB] = KSQLDBClient

@@ -16,6 +16,7 @@ from openfactory.kafka._clients import logger, to_record, translate, validate_co
 from openfactory.kafka._consumer import KafkaSubscription, open_subscription, reset_readers
 from openfactory.kafka._producer import acquire_producer, release_producer, reset_producers
 from openfactory.transport import (
+    KSQLDB,
     DeliveryCallback,
     DeliveryReport,
     FlushResult,
@@ -25,6 +26,11 @@ from openfactory.transport import (
     Transport,
     check_publish,
     check_subscribe,
+)
+
+# What a ksqlDB client must provide, for the error that names what one lacks.
+_KSQLDB_METHODS = tuple(
+    sorted(name for name, member in vars(KSQLDB).items() if callable(member) and name[0] != "_")
 )
 
 
@@ -44,20 +50,25 @@ class KafkaTransport(Transport):
     def __init__(
         self,
         bootstrap_servers: str,
-        ksql_client: Any,
+        ksql_client: KSQLDB,
         *,
         config: Mapping[str, Any] | None = None,
     ) -> None:
-        """Connect to ``bootstrap_servers``; raises ``ConfigurationError`` on bad arguments."""
+        """Connect to ``bootstrap_servers``, naming topics and querying through ``ksql_client``.
+
+        Raises ``ConfigurationError`` on bad arguments: a ``ksql_client`` that is not a
+        ``KSQLDB`` (an ``openfactory.kafka.KSQLDBClient``, or anything with its methods).
+        """
         super().__init__()
         self._closed = False
         self._config = validate_config(bootstrap_servers, config)
-        for method in ("get_kafka_topic", "query"):
-            if not callable(getattr(ksql_client, method, None)):
-                raise ConfigurationError(
-                    f"ksql_client must have a {method}() method (a KSQLDBClient), "
-                    f"got {type(ksql_client).__name__}"
-                )
+        if not isinstance(ksql_client, KSQLDB):
+            missing = [m for m in _KSQLDB_METHODS if not callable(getattr(ksql_client, m, None))]
+            raise ConfigurationError(
+                f"ksql_client must be a ksqlDB client (openfactory.transport.KSQLDB: "
+                f"{', '.join(_KSQLDB_METHODS)}), got {type(ksql_client).__name__} lacking "
+                f"{', '.join(missing)}: pass an openfactory.kafka.KSQLDBClient(url)"
+            )
         self.bootstrap_servers = bootstrap_servers.strip()
         self.ksql_client = ksql_client
         self._shared = acquire_producer(self.bootstrap_servers, self._config)

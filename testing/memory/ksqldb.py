@@ -25,7 +25,7 @@ from openfactory.testing.memory._sql import (
 )
 from openfactory.testing.memory.broker import FakeBroker
 from openfactory.testing.memory.transport import InMemoryTransport
-from openfactory.transport import DeliveryReport, Record, Subscription
+from openfactory.transport import KSQLDB, DeliveryReport, Record, Subscription
 from openfactory.transport.wire import (
     ASSETS_AVAIL_TABLE,
     ASSETS_TABLE,
@@ -383,3 +383,7 @@ class FakeKSQLDB:
                     name: record.key if name == source.key else _as_string(fields.get(name))
                     for name, _ in source.columns
                 }
+
+
+# Checked by mypy: the fake keeps the contract of the real client (``KSQLDBClient``).
+_KEEPS_THE_CONTRACT: type[KSQLDB] = FakeKSQLDB

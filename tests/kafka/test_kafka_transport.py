@@ -226,3 +226,21 @@ def test_bad_constructor_arguments(bootstrap, ksql, config, message) -> None:
         KafkaTransport(bootstrap, ksql, config=config)
     assert producer_count() == 0
 
+
+class TopicsOnly:
+    """The two methods the Kafka transport itself calls, and no more."""
+
+    def get_kafka_topic(self, name: str) -> str:
+        return "ofa_assets"
+
+    def query(self, sql: str) -> list[dict]:
+        return []
+
+
+def test_ksql_client_must_keep_the_whole_ksqldb_contract() -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        KafkaTransport("127.0.0.1:9092", TopicsOnly())  # type: ignore[arg-type]
+    message = str(raised.value)
+    assert "got TopicsOnly lacking close, info, insert_into_stream, statement_query" in message
+    assert "openfactory.transport.KSQLDB" in message and "KSQLDBClient(url)" in message
+    assert producer_count() == 0

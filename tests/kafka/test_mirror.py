@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -75,13 +76,32 @@ def test_server_command_line_materializes_from_kafka(kafka: LoopbackKafka) -> No
 
 
 class KSQLDBClientStandIn:
-    """A ksqlDB client without ``open_transport``, so the asset takes the Kafka transport."""
+    """A ksqlDB client answering from a fake, but not a ``FakeKSQLDB`` itself, so the asset
+    takes the Kafka transport (it keeps the whole ``KSQLDB`` contract, as Kafka asks)."""
 
     def __init__(self, ksqldb: FakeKSQLDB) -> None:
         self._ksqldb = ksqldb
 
+    def info(self) -> dict[str, Any]:
+        return self._ksqldb.info()
+
+    def streams(self) -> list[str]:
+        return self._ksqldb.streams()
+
+    def tables(self) -> list[str]:
+        return self._ksqldb.tables()
+
     def get_kafka_topic(self, name: str) -> str:
         return self._ksqldb.get_kafka_topic(name)
 
-    def query(self, sql: str) -> list[dict]:
+    def query(self, sql: str) -> list[dict[str, Any]]:
         return self._ksqldb.query(sql)
+
+    def statement_query(self, sql: str) -> list[dict[str, Any]]:
+        return self._ksqldb.statement_query(sql)
+
+    def insert_into_stream(self, stream: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return self._ksqldb.insert_into_stream(stream, rows)
+
+    def close(self) -> None:
+        """The fake is the test's: it stays open."""
