@@ -1,7 +1,10 @@
 """What the Kafka producer and consumers share: configuration, logging, errors, topic metadata.
 
-This is one of the two modules (with ``_producer``/``_consumer``) allowed to import
-confluent_kafka; everything it raises is an ``openfactory.errors`` exception.
+confluent_kafka is imported only under ``openfactory/kafka/`` (this package) and
+``openfactory/testing/loopback/`` (the real-protocol rigs); CI holds every other package to that
+(``[tool.importlinter]`` in pyproject.toml). What this module raises is an
+``openfactory.errors`` exception: ``translate`` maps confluent_kafka's. The rigs use these
+helpers through the public ``openfactory.kafka.clients``.
 """
 
 from __future__ import annotations

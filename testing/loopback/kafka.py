@@ -23,7 +23,7 @@ from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
 from openfactory import _clock
 from openfactory.errors import ConfigurationError, TransportError
-from openfactory.kafka._clients import to_record
+from openfactory.kafka.clients import to_record
 from openfactory.transport import Record
 
 logger = logging.getLogger("openfactory.testing.loopback")

@@ -12,9 +12,8 @@ from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from openfactory._threads import start_background_thread
 from openfactory.errors import ConfigurationError, TransportError
-from openfactory.kafka._clients import admin_config, consumer_config, to_record, topic_partitions
-from openfactory.testing.memory._catalog import TOPICS
-from openfactory.testing.memory.broker import FakeBroker
+from openfactory.kafka.clients import admin_config, consumer_config, to_record, topic_partitions
+from openfactory.testing.memory import CATALOG_TOPICS, FakeBroker
 
 _POLL_S = 0.02
 
@@ -38,7 +37,7 @@ class KafkaMirror:
             )
         self.bootstrap_servers = bootstrap_servers.strip()
         self.broker = broker if broker is not None else FakeBroker()
-        self.topics = tuple(TOPICS.values() if topics is None else topics)
+        self.topics = tuple(CATALOG_TOPICS.values() if topics is None else topics)
         if not self.topics or not all(isinstance(t, str) and t for t in self.topics):
             raise ConfigurationError(f"topics must be non-empty strings, got {self.topics!r}")
         self.copied = 0

@@ -2,8 +2,10 @@
 tables from it, and the transport on them. ``test_mode=True`` apps run here.
 
 It depends only on the transport interface and the wire contract, never on the harness.
+``CATALOG_TOPICS`` maps each stream and table of the fake ksqlDB to the Kafka topic behind it.
 """
 
+from openfactory.testing.memory._catalog import TOPICS as CATALOG_TOPICS
 from openfactory.testing.memory.broker import FakeBroker
 from openfactory.testing.memory.embedded import (
     embedded_broker,
@@ -16,6 +18,7 @@ from openfactory.testing.memory.ksqldb import FakeKSQLDB
 from openfactory.testing.memory.transport import InMemoryTransport
 
 __all__ = [
+    "CATALOG_TOPICS",
     "FakeBroker",
     "FakeKSQLDB",
     "InMemoryTransport",
