@@ -16,8 +16,15 @@ import socket
 import threading
 from types import TracebackType
 
-from hypercorn.asyncio import serve
-from hypercorn.config import Config
+try:
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+except ModuleNotFoundError as err:  # the server is part of the ``testing`` extra
+    raise ModuleNotFoundError(
+        f"the fake ksqlDB server needs {err.name!r}, which is not installed: "
+        "install it with `pip install 'openfactory-app-sdk[testing]'`",
+        name=err.name,
+    ) from err
 
 from openfactory._threads import start_background_thread
 from openfactory.errors import ConfigurationError
