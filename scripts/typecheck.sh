@@ -3,9 +3,6 @@
 # testing/, which mypy cannot map from the source tree, so check a tree of links shaped like it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root="$(mktemp -d)"
+root="$(scripts/link_tree.sh)"
 trap 'rm -rf "$root"' EXIT
-mkdir "$root/openfactory"
-for entry in "$PWD"/sdk/*; do ln -s "$entry" "$root/openfactory/"; done
-ln -s "$PWD/testing" "$root/openfactory/testing"
 cd "$root" && "${OLDPWD}/.venv/bin/mypy" -p openfactory --ignore-missing-imports
