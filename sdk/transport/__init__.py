@@ -4,9 +4,9 @@
 ``DeliveryReport``, ``FlushResult``, ``Subscription``), ``checks`` the argument checks every
 implementation shares, ``ksqldb`` the ``KSQLDB`` client contract and ``wire`` the record layout.
 
-This package is a leaf: it imports nothing of the SDK but ``openfactory.errors`` (CI holds it
-to that, see ``[tool.importlinter]`` in pyproject.toml). Which implementation an app runs on
-is chosen above it, by ``openfactory.backends``.
+This package is a leaf: of the SDK it imports only ``openfactory.errors`` and the leaf
+``openfactory._clock`` (CI holds it to that: ``[tool.importlinter]`` in pyproject.toml).
+Which implementation an app runs on is chosen above it, by ``openfactory.backends``.
 """
 
 from __future__ import annotations
