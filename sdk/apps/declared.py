@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import builtins
-from typing import TYPE_CHECKING, Any, overload
+from typing import Any, overload
 
+from openfactory.assets.asset import Asset
 from openfactory.assets.attribute import AssetAttribute
 from openfactory.errors import ConfigurationError
-
-if TYPE_CHECKING:
-    from openfactory.assets.asset import Asset
 
 
 class DeclaredAttribute:
     """A class-level attribute declaration, published when the app starts.
 
     Reading it on an app gives the current ``AssetAttribute``; assigning publishes a new value.
-    Subclasses inherit declarations and may redeclare them to override value or tag.
+    Subclasses inherit declarations and may redeclare them to override value or tag. It reaches
+    the app through ``Asset._current`` and ``Asset._publish_attribute``, the two methods ``Asset``
+    keeps for attribute descriptors.
     """
 
     type: str = "Samples"
@@ -46,7 +46,7 @@ class DeclaredAttribute:
     ) -> DeclaredAttribute | AssetAttribute:
         if instance is None:
             return self
-        current = instance._state.get(self.name)
+        current = instance._current(self.name)
         return current if current is not None else self.initial()
 
     def __set__(self, instance: Asset, value: Any) -> None:

@@ -6,7 +6,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openfactory.errors import ConfigurationError
-from openfactory.transport.wire import ATTRIBUTE_TYPES, format_timestamp
+from openfactory.transport.wire import (
+    ATTRIBUTE_TYPES,
+    COMMAND_SUFFIX,
+    COMMAND_TAG,
+    asset_record,
+    format_timestamp,
+)
+
+# The TYPE of a command attribute (DESIGN.md section 3, Commands).
+_COMMAND_TYPE = "OpenFactory"
 
 
 @dataclass(slots=True)
@@ -51,3 +60,27 @@ def validate_id(kind: str, value: object) -> str:
             f"{kind} must be a non-empty string without surrounding spaces, got {value!r}"
         )
     return value
+
+
+def command_record(method: str, value: Any) -> bytes:
+    """The encoded attribute a caller publishes, on the target asset's key, to run ``method``:
+    ``<method>_CMD``, ``TYPE`` ``OpenFactory``, ``TAG`` ``Method.Command``, stamped now.
+
+    ``value`` is a command envelope's JSON (anything, to test how an app takes a bad one).
+    """
+    return asset_record(
+        method + COMMAND_SUFFIX, value, COMMAND_TAG, _COMMAND_TYPE, format_timestamp()
+    )
+
+
+def command_method(attribute: AssetAttribute) -> str | None:
+    """The method ``attribute`` asks to run if it is a command (see ``command_record``), else
+    ``None``."""
+    attribute_id = attribute.id or ""
+    if (
+        attribute_id.endswith(COMMAND_SUFFIX)
+        and attribute.tag == COMMAND_TAG
+        and attribute.type == _COMMAND_TYPE
+    ):
+        return attribute_id[: -len(COMMAND_SUFFIX)]
+    return None

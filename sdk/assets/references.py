@@ -1,67 +1,40 @@
-"""The references half of ``Asset``: which assets sit above and below this one."""
+"""Which assets sit above and below an asset: comma-separated UUIDs in its ``references_above``
+and ``references_below`` attributes (``TYPE`` ``OpenFactory``, ``TAG`` ``AssetsReferences``)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import Final
 
 from openfactory.assets.attribute import AssetAttribute, validate_id
 from openfactory.errors import ConfigurationError
 
-if TYPE_CHECKING:
-    from openfactory.assets.asset import Asset
+REFERENCES_TAG: Final = "AssetsReferences"
+REFERENCES_ABOVE: Final = "references_above"
+REFERENCES_BELOW: Final = "references_below"
 
-REFERENCES_TAG = "AssetsReferences"
+
+def references_attribute(asset_uuids: Iterable[str]) -> AssetAttribute:
+    """The attribute that lists ``asset_uuids`` as references (none: the empty list, ``""``)."""
+    return AssetAttribute(",".join(asset_uuids), "OpenFactory", REFERENCES_TAG)
 
 
-class AssetReferences:
-    """``add_reference_above/below`` and the reference getters, kept as comma-separated UUIDs in
-    the ``references_above`` / ``references_below`` attributes (``TYPE`` ``OpenFactory``)."""
+def referenced_uuids(attribute: AssetAttribute | None) -> list[str]:
+    """The UUIDs a references attribute lists (none for a missing or non-text attribute)."""
+    if attribute is None or not isinstance(attribute.value, str):
+        return []
+    return [uuid.strip() for uuid in attribute.value.split(",") if uuid.strip()]
 
-    _state: dict[str, AssetAttribute]
 
-    if TYPE_CHECKING:  # provided by Asset
+def with_reference(attribute: AssetAttribute | None, asset_uuid: str) -> AssetAttribute:
+    """The references attribute ``attribute`` with ``asset_uuid`` added (once).
 
-        def add_attribute(self, attribute_id: str, asset_attribute: AssetAttribute) -> None: ...
-
-        def _view(self, asset_uuid: str) -> Asset: ...
-
-    def add_reference_above(self, above_asset_reference: str) -> None:
-        """Record that asset ``above_asset_reference`` sits above this one."""
-        self._add_reference("references_above", above_asset_reference)
-
-    def add_reference_below(self, below_asset_reference: str) -> None:
-        """Record that asset ``below_asset_reference`` sits below this one."""
-        self._add_reference("references_below", below_asset_reference)
-
-    def references_above_uuid(self) -> list[str]:
-        """UUIDs of the assets above this one."""
-        return self._references("references_above")
-
-    def references_below_uuid(self) -> list[str]:
-        """UUIDs of the assets below this one."""
-        return self._references("references_below")
-
-    def references_above(self) -> list[Asset]:
-        """``Asset`` views of the assets above this one."""
-        return [self._view(uuid) for uuid in self.references_above_uuid()]
-
-    def references_below(self) -> list[Asset]:
-        """``Asset`` views of the assets below this one."""
-        return [self._view(uuid) for uuid in self.references_below_uuid()]
-
-    def _references(self, attribute_id: str) -> list[str]:
-        value = self._state.get(attribute_id)
-        if value is None or not isinstance(value.value, str):
-            return []
-        return [uuid.strip() for uuid in value.value.split(",") if uuid.strip()]
-
-    def _add_reference(self, attribute_id: str, asset_uuid: str) -> None:
-        validate_id("asset reference", asset_uuid)
-        if "," in asset_uuid:
-            raise ConfigurationError(f"asset reference may not contain ',': {asset_uuid!r}")
-        references = self._references(attribute_id)
-        if asset_uuid not in references:
-            references.append(asset_uuid)
-        self.add_attribute(
-            attribute_id, AssetAttribute(",".join(references), "OpenFactory", REFERENCES_TAG)
-        )
+    Raises ``ConfigurationError`` for an empty UUID or one with surrounding spaces or a comma.
+    """
+    validate_id("asset reference", asset_uuid)
+    if "," in asset_uuid:
+        raise ConfigurationError(f"asset reference may not contain ',': {asset_uuid!r}")
+    uuids = referenced_uuids(attribute)
+    if asset_uuid not in uuids:
+        uuids.append(asset_uuid)
+    return references_attribute(uuids)
