@@ -20,16 +20,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from openfactory.apps import OpenFactoryApp
-from openfactory.apps.dispatch import CommandOutcome
-from openfactory.apps.shutdown import ShutdownReport
+from openfactory.apps import CommandOutcome, OpenFactoryApp, ShutdownReport
 from openfactory.assets import Asset
+from openfactory.assets.attribute import command_record
 from openfactory.errors import ConfigurationError
 from openfactory.testing.clock import VirtualClock
 from openfactory.testing.memory.ksqldb import FakeKSQLDB
 from openfactory.testing.recorder import Recorder
 from openfactory.testing.signals import Delivery, SignalSimulator
-from openfactory.transport.wire import asset_record, format_timestamp
+from openfactory.transport.wire import ASSETS_STREAM
 
 AppT = TypeVar("AppT", bound=OpenFactoryApp)
 CALLER_UUID = "TEST-CALLER"
@@ -147,7 +146,7 @@ class AppHarness:
                 code,
                 self.clock.turns - start_turn,
                 self.clock.elapsed - start,
-                app.shutdown() if code == 0 else app._shutdown_report,
+                app.shutdown() if code == 0 else app.shutdown_report,
                 self.signals.delivered[already:],
                 error,
             )
@@ -185,10 +184,8 @@ class AppHarness:
     def send_raw_command(self, app: OpenFactoryApp, method: str, value: Any) -> CommandOutcome:
         """Publish ``<method>_CMD`` with any VALUE (e.g. a bad envelope); return the outcome."""
         before = len(self.recorder.outcomes)
-        payload = asset_record(
-            method + "_CMD", value, "Method.Command", "OpenFactory", format_timestamp()
-        )
-        self.broker.produce(self.ksqldb.get_kafka_topic("ASSETS_STREAM"), app.asset_uuid, payload)
+        payload = command_record(method, value)
+        self.broker.produce(self.ksqldb.get_kafka_topic(ASSETS_STREAM), app.asset_uuid, payload)
         return self.recorder.outcomes[before]
 
     def view(self, uuid: str) -> Asset:

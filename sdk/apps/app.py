@@ -16,12 +16,12 @@ from openfactory.apps.declared import declared_attributes
 from openfactory.apps.dispatch import CommandDispatcher, CommandObserver
 from openfactory.apps.environment import app_logger, app_uuid_from_env
 from openfactory.apps.methods import MethodSpec, collect_methods
-from openfactory.apps.shutdown import ShutdownReport, shutdown_steps
+from openfactory.apps.shutdown import AVAILABILITY_ID, Shutdown, ShutdownReport, availability
 from openfactory.assets.asset import Asset
-from openfactory.assets.attribute import AssetAttribute
+from openfactory.assets.attribute import AssetAttribute, command_method
 from openfactory.storage import storage_from_env
 from openfactory.transport import KSQLDB, Transport
-from openfactory.transport.wire import COMMAND_SUFFIX, COMMAND_TAG, METHOD_TAG
+from openfactory.transport.wire import METHOD_TAG
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # Scanning a class for @ofa_method costs more than building the app; classes rarely change.
@@ -60,16 +60,16 @@ class OpenFactoryApp(Asset):
         transport: Transport | None = None,
     ) -> None:
         uuid = app_uuid_from_env()
-        setattr_ = object.__setattr__
-        setattr_(self, "logger", app_logger(uuid, loglevel))
-        setattr_(self, "storage", storage_from_env())
-        setattr_(self, "_methods", _methods_of(type(self)))
-        setattr_(self, "_stop_lock", threading.Lock())
-        setattr_(self, "_shutdown_report", None)
-        setattr_(self, "_running_thread", None)
-        setattr_(self, "_main_task", None)
-        setattr_(self, "_stop_reason", None)
-        setattr_(self, "_dispatcher", CommandDispatcher(self, self._methods, self.logger))
+        # Public fields set before super().__init__ are plain attributes (see Asset).
+        self.logger = app_logger(uuid, loglevel)
+        self.storage = storage_from_env()
+        self._methods = _methods_of(type(self))
+        self._stop_lock = threading.Lock()
+        self._shutdown_report: ShutdownReport | None = None
+        self._running_thread: int | None = None
+        self._main_task: asyncio.Future[None] | None = None
+        self._stop_reason: str | None = None
+        self._dispatcher = CommandDispatcher(self, self._methods, self.logger)
         super().__init__(
             uuid,
             ksqlClient,
@@ -137,7 +137,7 @@ class OpenFactoryApp(Asset):
 
         An exception in the loop is logged, not raised; SIGINT/SIGTERM stop the loop.
         """
-        object.__setattr__(self, "_running_thread", threading.get_ident())
+        self._running_thread = threading.get_ident()
         try:
             self._start()
             self.main_loop()
@@ -146,7 +146,7 @@ class OpenFactoryApp(Asset):
         except Exception as err:
             self.logger.exception("main loop stopped by %s: %s", type(err).__name__, err)
         finally:
-            object.__setattr__(self, "_running_thread", None)
+            self._running_thread = None
             self.shutdown()
 
     async def async_run(self) -> None:
@@ -157,7 +157,7 @@ class OpenFactoryApp(Asset):
         try:
             self._start()
             task = asyncio.ensure_future(self.async_main_loop())
-            object.__setattr__(self, "_main_task", task)
+            self._main_task = task
             installed = self._install_loop_signal_handlers(loop)
             await task
         except asyncio.CancelledError:
@@ -168,7 +168,7 @@ class OpenFactoryApp(Asset):
         finally:
             for signum in installed:
                 loop.remove_signal_handler(signum)
-            object.__setattr__(self, "_main_task", None)
+            self._main_task = None
             self.shutdown()
             self._dispatcher.loop = None
 
@@ -182,7 +182,7 @@ class OpenFactoryApp(Asset):
         except ValueError:
             name = str(signum)
         self.logger.info("received %s, stopping", name)
-        object.__setattr__(self, "_stop_reason", name)
+        self._stop_reason = name
         task = self._main_task
         if task is not None and not task.done():
             task.get_loop().call_soon_threadsafe(task.cancel)
@@ -198,9 +198,21 @@ class OpenFactoryApp(Asset):
         Returns the report of the first shutdown (what was done, what stayed undelivered).
         """
         with self._stop_lock:
-            if self._shutdown_report is None:
-                report = shutdown_steps(self)
-                object.__setattr__(self, "_shutdown_report", report)
+            report = self._shutdown_report
+            if report is None:
+                report = self._shutdown_report = Shutdown(
+                    self.transport,
+                    self.asset_uuid,
+                    self.logger,
+                    self.add_attribute,
+                    self.app_event_loop_stopped,
+                    self.close,
+                ).run()
+        return report
+
+    @property
+    def shutdown_report(self) -> ShutdownReport | None:
+        """The report of the first shutdown, ``None`` while the app has not shut down."""
         return self._shutdown_report
 
     def close(self) -> None:
@@ -215,19 +227,13 @@ class OpenFactoryApp(Asset):
     # internals --------------------------------------------------------------------------
     def _start(self) -> None:
         self.welcome_banner()
-        self.add_attribute("avail", AssetAttribute("AVAILABLE", "Events", "Availability"))
+        self.add_attribute(AVAILABILITY_ID, availability("AVAILABLE"))
 
     def _on_attribute(self, attribute: AssetAttribute) -> None:
-        attribute_id = attribute.id or ""
-        if (
-            attribute_id.endswith(COMMAND_SUFFIX)
-            and attribute.tag == COMMAND_TAG
-            and attribute.type == "OpenFactory"
-        ):
+        method = command_method(attribute)
+        if method is not None:
             self._dispatcher.dispatch(
-                attribute_id[: -len(COMMAND_SUFFIX)],
-                attribute.value,
-                inline=self.transport.inline_delivery,
+                method, attribute.value, inline=self.transport.inline_delivery
             )
 
     def _install_signal_handlers(self) -> None:

@@ -257,3 +257,32 @@ def test_welcome_banner_is_printed_by_run_and_can_be_redefined(
     Quiet(ofa_ksqldb).run()
     out = capsys.readouterr().out
     assert "custom banner" in out and "OpenFactory app" not in out
+
+
+def test_shutdown_report_is_none_until_the_first_shutdown(ofa_ksqldb) -> None:
+    app = Counter(ofa_ksqldb)
+    assert app.shutdown_report is None
+    report = app.shutdown()
+    assert app.shutdown_report is report
+    with pytest.raises(AttributeError):
+        app.shutdown_report = None  # type: ignore[misc]
+
+
+def test_a_failing_shutdown_step_is_reported_and_the_others_still_run(
+    ofa_ksqldb, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Stubborn(Counter):
+        def app_event_loop_stopped(self) -> None:
+            raise OSError("spindle still turning")
+
+    app = Stubborn(ofa_ksqldb)
+    with caplog.at_level(logging.ERROR):
+        report = app.shutdown()
+    assert report.steps == ["unavailable", "deregister", "flush", "close"]
+    assert report.errors == ["app_event_loop_stopped: OSError: spindle still turning"]
+    assert not report.clean
+    assert "shutdown step 'app_event_loop_stopped' failed" in caplog.text
+    assert avail_values(ofa_ksqldb) == ["UNAVAILABLE"]
+    assert [
+        r.is_tombstone for r in ofa_ksqldb.broker.records("assets_avail_topic", "DEV-UUID")
+    ] == [True]
