@@ -119,8 +119,6 @@ class AssetState:
 
         ``use_ksqlDB`` reads the value from ksqlDB (polled) instead of this state.
         """
-        # Real time under the virtual clock: testing/clock.py lists openfactory.assets.asset,
-        # and freezegun finds Asset.wait_until, this method's caller, a frame up the stack.
         deadline = time.monotonic() + timeout
 
         def current() -> Any:

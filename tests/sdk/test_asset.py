@@ -8,7 +8,7 @@ import pytest
 
 from openfactory.assets import Asset, AssetAttribute
 from openfactory.errors import CommandError, ConfigurationError
-from openfactory.testing import FakeKSQLDB, VirtualClock
+from openfactory.testing import FakeKSQLDB
 from openfactory.transport.wire import parse_timestamp
 
 
@@ -151,16 +151,3 @@ def test_private_names_are_plain_state_and_never_publish(
     assert sensor._scratch.value == 1
     assert len(ofa_ksqldb.broker.records("ofa_assets")) == before
     assert "_scratch" not in sensor.attributes()
-
-
-def test_wait_until_times_out_in_real_time_under_the_virtual_clock(sensor: Asset) -> None:
-    # Counted in frozen virtual time, the timeout would never run out.
-    results: list[bool] = []
-    with VirtualClock("2026-05-04T12:00:00Z"):
-        waiter = threading.Thread(
-            target=lambda: results.append(sensor.wait_until("mode", "never", timeout=0.05)),
-            daemon=True,
-        )
-        waiter.start()
-        waiter.join(10)
-    assert results == [False]
