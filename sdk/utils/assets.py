@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from openfactory import _clock
 from openfactory.backends import open_transport
 from openfactory.errors import ConfigurationError
 from openfactory.transport import KSQLDB, Transport
@@ -184,4 +184,4 @@ def _check_uns(uns: object) -> tuple[Mapping[str, Any], str | None]:
 
 
 def _now_ms() -> int:
-    return int(time.time() * 1000)
+    return _clock.time_ns() // 1_000_000

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from collections.abc import Sequence
 
+from openfactory import _clock
 from openfactory.errors import DeliveryError
 from openfactory.transport import DeliveryReport, Transport
 from openfactory.transport.base import attribute_id_of
@@ -31,14 +31,14 @@ def deliver(transport: Transport, records: Sequence[OutgoingRecord], timeout: fl
             reports.append(report)
             answered.notify_all()
 
-    deadline = time.monotonic() + timeout
+    deadline = _clock.monotonic() + timeout
     for topic, key, value in records:
         transport.publish(topic, key, value, on_delivery)
-    transport.flush(max(deadline - time.monotonic(), 0.0))
+    transport.flush(max(deadline - _clock.monotonic(), 0.0))
     with answered:
         # The last report may still be on its way from the thread that served it.
         answered.wait_for(
-            lambda: len(reports) == len(records), max(deadline - time.monotonic(), 0.0)
+            lambda: len(reports) == len(records), max(deadline - _clock.monotonic(), 0.0)
         )
         seen = list(reports)
     for report in seen:
