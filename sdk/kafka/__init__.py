@@ -2,13 +2,18 @@
 
 ``openfactory.kafka.clients`` gives code that runs its own confluent_kafka clients (the
 loopback rigs) the SDK's client settings and ``Message``-to-``Record`` conversion.
-Also the platform library's names at this path: ``AssetProducer`` and ``CaseInsensitiveDict``.
+
+``AssetProducer`` and ``CaseInsensitiveDict`` are here too because the platform library put them
+here; they live in ``openfactory.utils``, above this backend, and are looked up by name.
 """
 
-from openfactory.kafka.asset_producer import AssetProducer
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from openfactory.kafka.ksqldb import KSQLDBClient
 from openfactory.kafka.transport import KafkaTransport, reset_kafka_clients
-from openfactory.utils.case_insensitive_dict import CaseInsensitiveDict
 
 __all__ = [
     "AssetProducer",
@@ -17,3 +22,16 @@ __all__ = [
     "KafkaTransport",
     "reset_kafka_clients",
 ]
+
+# Looked up by name at first use: a backend must not import the layers above it.
+_FROM_UTILS = {
+    "AssetProducer": "openfactory.utils.asset_producer",
+    "CaseInsensitiveDict": "openfactory.utils.case_insensitive_dict",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _FROM_UTILS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'openfactory.kafka' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from openfactory import _clock
 from openfactory.errors import DeliveryError
 from openfactory.transport import DeliveryReport, Transport
-from openfactory.transport.base import attribute_id_of
+from openfactory.transport.wire import attribute_id_of
 
 #: ``(topic, key, value)``; a ``None`` value is a tombstone.
 OutgoingRecord = tuple[str, str, bytes | None]
