@@ -1,4 +1,16 @@
-"""Exceptions raised by the SDK. Third-party errors are translated into these."""
+"""Exceptions raised by the SDK. Third-party errors are translated into these.
+
+The platform library's names (``openfactory.exceptions``, ``openfactory.kafka.ksql``) are the
+same classes, so code written ``except OFAException:`` or ``except KSQLDBClientException:``
+catches what this SDK raises:
+
+- ``OFAException`` *is* ``OpenFactoryError`` (one class, two names): every error the SDK raises
+  on purpose, misuse and missing configuration included.
+- ``OFAConfigurationException`` is a ``ConfigurationError`` (so also an ``OFAException``).
+- ``KSQLDBClientException`` *is* ``KSQLDBError``: what ``KSQLDBClient`` (and the fake ksqlDB)
+  raise for every failure. A call the client refuses before sending anything raises
+  ``KSQLDBArgumentError``, which is both a ``KSQLDBError`` and a ``ConfigurationError``.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +19,21 @@ class OpenFactoryError(Exception):
     """Base class of every error the SDK raises on purpose."""
 
 
+OFAException = OpenFactoryError
+"""The platform library's name for ``OpenFactoryError`` (the same class)."""
+
+
 class ConfigurationError(OpenFactoryError, ValueError):
     """A constructor argument or environment variable has a value the SDK cannot use."""
+
+
+class OFAConfigurationException(ConfigurationError):
+    """The fan-out layer's asset router cannot be reached: check ``ASSET_ROUTER_URL``."""
+
+
+class DockerComposeException(OpenFactoryError):
+    """A Docker Compose deployment failed (the platform's deployment tools; this SDK deploys
+    nothing and never raises it: it exists so that code catching it imports)."""
 
 
 class TransportError(OpenFactoryError):
@@ -44,6 +69,19 @@ class KSQLDBError(OpenFactoryError):
         self.error_code = error_code
         self.status_code = status_code
         super().__init__(f"ksqlDB error {error_code}: {message}")
+
+
+KSQLDBClientException = KSQLDBError
+"""The platform library's name for ``KSQLDBError`` (the same class)."""
+
+
+class KSQLDBArgumentError(KSQLDBError, ConfigurationError):
+    """``KSQLDBClient`` refused an argument before sending anything (a bad URL, option, SQL text
+    or stream name): a ``KSQLDBError`` (code 40000, like ksqlDB's bad request) and a
+    ``ConfigurationError``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 40000)
 
 
 class CommandError(OpenFactoryError):

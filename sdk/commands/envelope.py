@@ -1,4 +1,13 @@
-"""The command envelope: the JSON VALUE of a ``<method>_CMD`` record (see DESIGN.md section 3)."""
+"""The command envelope: the JSON VALUE of a ``<method>_CMD`` record (see DESIGN.md section 3).
+
+Also the platform library's ``openfactory.schemas.command_header`` models: built the way it
+builds them (``CommandHeader(correlation_id=..., sender_uuid=..., signature=None)`` stamps the
+header now; ``arguments`` defaults to ``{}``), serialized by ``model_dump_json()`` in its layout,
+and parsing what it parses (a timestamp may be omitted or lack an offset, meaning UTC).
+Deliberate differences: the models are immutable, ``timestamp`` stays the text that was sent
+(``sent_at`` is the datetime), and strings are not whitespace-stripped (the platform's clients
+strip before sending, so what they send arrives the same).
+"""
 
 from __future__ import annotations
 
@@ -6,21 +15,21 @@ import json
 import re
 import uuid
 from collections.abc import Mapping
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
 
-from openfactory.transport.wire import format_timestamp, parse_timestamp
+from openfactory.transport.wire import format_timestamp
 
-# ISO 8601 date and time with an explicit offset. The wire format (milliseconds and ``Z``) is
-# what this SDK sends; other OpenFactory clients serialise datetimes with microseconds or
-# ``+00:00``, so those are accepted too. A timestamp without an offset is ambiguous: rejected.
+# ISO 8601 date and time. The wire format (milliseconds and ``Z``) is what this SDK sends; the
+# platform's clients send microseconds, others ``+00:00``. Without an offset the time is UTC,
+# as the platform's parser takes it (pydantic keeps it naive; every OpenFactory time is UTC).
 _TIMESTAMP = re.compile(
-    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})", re.ASCII
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?", re.ASCII
 )
 _MAX_REPR = 80
 
@@ -30,13 +39,17 @@ class EnvelopeError(ValueError):
 
 
 class CommandHeader(BaseModel):
-    """Who sent a command, when, and the id that ties it to its effects. Immutable."""
+    """Who sent a command, when, and the id that ties it to its effects. Immutable.
+
+    ``timestamp`` is ISO 8601 text (a ``datetime`` given at construction is written with
+    microseconds and ``Z``), now when omitted; ``sent_at`` reads it as an aware UTC datetime.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     correlation_id: UUID
     sender_uuid: StrictStr
-    timestamp: StrictStr
+    timestamp: StrictStr = Field(default_factory=format_timestamp)
     signature: StrictStr | None = None
 
     @field_validator("sender_uuid")
@@ -46,21 +59,34 @@ class CommandHeader(BaseModel):
             raise ValueError("must be a non-empty string")
         return value
 
+    @field_validator("timestamp", mode="before")
+    @classmethod
+    def _datetime_as_text(cls, value: Any) -> Any:
+        if isinstance(value, datetime):
+            utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+            return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+        return value
+
     @field_validator("timestamp")
     @classmethod
     def _iso_timestamp(cls, value: str) -> str:
         if _TIMESTAMP.fullmatch(value) is None:
             raise ValueError("must be an ISO 8601 UTC timestamp like 2026-05-04T12:34:56.789Z")
         try:
-            parse_timestamp(value)
+            _utc(value)
         except ValueError as err:
             raise ValueError(f"is not a valid date and time ({err})") from None
         return value
 
     @property
     def sent_at(self) -> datetime:
-        """The header timestamp as an aware UTC datetime."""
-        return parse_timestamp(self.timestamp)
+        """The header timestamp as an aware UTC datetime (no offset sent: UTC)."""
+        return _utc(self.timestamp)
+
+
+def _utc(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class CommandEnvelope(BaseModel):
@@ -69,7 +95,7 @@ class CommandEnvelope(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     header: CommandHeader
-    arguments: dict[StrictStr, StrictStr]
+    arguments: dict[StrictStr, StrictStr] = Field(default_factory=dict)
 
     @classmethod
     def new(cls, sender_uuid: str, arguments: Mapping[str, Any]) -> CommandEnvelope:

@@ -213,6 +213,17 @@ def test_5xx_that_persists_surfaces_ksqldb_error_after_max_retries():
     assert caught.value.message == "warming up"
 
 
+def test_retry_delay_without_backoff_is_constant_as_upstream():
+    calls: list[httpx.Request] = []
+    delays: list[float] = []
+    ksql = KSQLDBClient(URL, 2, 0.3, transport=_mock(calls, lambda r: httpx.Response(503)))
+    ksql._sleep = delays.append
+    with pytest.raises(KSQLDBError):
+        ksql.info()
+    assert len(calls) == 3
+    assert delays == [0.3, 0.3]
+
+
 def test_4xx_is_never_retried():
     calls: list[httpx.Request] = []
     delays: list[float] = []

