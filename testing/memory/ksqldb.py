@@ -10,7 +10,6 @@ import json
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
 from functools import lru_cache, partial
 from typing import Any
 
@@ -26,6 +25,13 @@ from openfactory.testing.memory._catalog import (
     SOURCES,
     TABLE_FEEDS,
     Source,
+)
+from openfactory.testing.memory._columns import (
+    READERS,
+    Row,
+    as_string,
+    json_fields,
+    read_state,
 )
 from openfactory.testing.memory._sql import (
     BAD_REQUEST,
@@ -43,64 +49,6 @@ from openfactory.transport import KSQLDB, DeliveryReport, Record, Subscription
 logger = logging.getLogger("openfactory.testing.memory.ksqldb")
 # Apps repeat the same few queries; parsed queries are immutable, so parse each once.
 _parse_pull_query = lru_cache(maxsize=1024)(parse_pull_query)
-
-Row = dict[str, Any]
-
-
-def _as_string(value: Any) -> str | None:
-    """A JSON value read into a ksqlDB STRING column: JSON text unless it already is a string."""
-    if value is None or isinstance(value, str):
-        return value
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def _as_map(value: Any) -> dict[str, str | None] | None:
-    """A JSON value read into a ksqlDB ``MAP<STRING, STRING>``; raises ``ValueError``."""
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise ValueError(f"a MAP needs a JSON object, got {value!r}")
-    return {str(k): _as_string(v) for k, v in value.items()}
-
-
-def _as_timestamp(value: Any) -> str | None:
-    """A JSON value (epoch milliseconds or ISO 8601 text) read into a ksqlDB TIMESTAMP, as
-    ksqlDB answers it: UTC, milliseconds, no zone. Raises ``ValueError``."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError(f"a TIMESTAMP needs epoch milliseconds or ISO 8601 text, got {value!r}")
-    if isinstance(value, str):
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    else:
-        try:
-            moment = datetime.fromtimestamp(value / 1000, UTC)
-        except (OverflowError, OSError) as err:
-            raise ValueError(f"{value!r} ms is out of the TIMESTAMP range: {err}") from None
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
-
-
-_READERS: dict[str, Callable[[Any], Any]] = {
-    "STRING": _as_string,
-    "MAP<STRING, STRING>": _as_map,
-    "TIMESTAMP": _as_timestamp,
-}
-
-
-def _fields(record: Record) -> dict[str, Any] | None:
-    """The record's JSON object with upper-cased field names (ksqlDB matches them so)."""
-    try:
-        value = record.json()
-    except ValueError:
-        return None
-    return _upper(value) if isinstance(value, dict) else None
-
-
-def _upper(mapping: dict[Any, Any]) -> dict[str, Any]:
-    # Exact upper-case names sort last, so they win over other spellings.
-    items = sorted(mapping.items(), key=lambda kv: str(kv[0]) == str(kv[0]).upper())
-    return {str(k).upper(): v for k, v in items}
 
 
 def _encode_row(source: Source, seq: int, row: Any) -> tuple[str | None, bytes]:
@@ -405,14 +353,14 @@ class FakeKSQLDB:
         with self._lock:
             if not self._fresh(record) or record.value is None:
                 return  # a stream has no use for tombstones
-            fields = _fields(record) or {}
+            fields = json_fields(record) or {}
             asset, attr = record.key, fields.get("ID")
             if asset is None or not isinstance(attr, str):
                 logger.warning("ignoring %r: not an asset record (a keyed JSON object with an ID)",
                                record)  # fmt: skip
                 return
             row: Row = {"KEY": f"{asset}|{attr}", "ASSET_UUID": asset, "ID": attr}
-            _read_state(fields, row)
+            read_state(fields, row)
             self._assets_rows[row["KEY"]] = row
             value = row["VALUE"]
             if attr == "AssetType" and row["TYPE"] == "OpenFactory":
@@ -431,7 +379,7 @@ class FakeKSQLDB:
         with self._lock:
             if not self._fresh(record) or record.value is None:
                 return  # a stream has no use for tombstones
-            fields = _fields(record) or {}
+            fields = json_fields(record) or {}
             uns_id, attr = record.key, fields.get("ID")
             if uns_id is None or not isinstance(attr, str):
                 logger.warning("ignoring %r: not a UNS asset record (a JSON object with an ID, "
@@ -439,12 +387,12 @@ class FakeKSQLDB:
                 return
             row: Row = {
                 "KEY": f"{uns_id}|{attr}",
-                "ASSET_UUID_KEY": _as_string(fields.get("ASSET_UUID_KEY")),
+                "ASSET_UUID_KEY": as_string(fields.get("ASSET_UUID_KEY")),
                 "UNS_ID": uns_id,
-                "ASSET_UUID": _as_string(fields.get("ASSET_UUID")),
+                "ASSET_UUID": as_string(fields.get("ASSET_UUID")),
                 "ID": attr,
             }
-            _read_state(fields, row)
+            read_state(fields, row)
             self._rows[ASSETS_UNS.name][row["KEY"]] = row
 
     def _on_table_record(self, source: Source, record: Record) -> None:
@@ -452,7 +400,7 @@ class FakeKSQLDB:
             if not self._fresh(record):
                 return
             rows = self._rows[source.name]
-            fields = _fields(record) if record.value is not None else None
+            fields = json_fields(record) if record.value is not None else None
             if record.key is None or (record.value is not None and fields is None):
                 logger.warning("ignoring %r on the topic of table %s: not a keyed JSON object",
                                record, source.name)  # fmt: skip
@@ -462,7 +410,7 @@ class FakeKSQLDB:
                 return
             try:
                 row = {
-                    name: record.key if name == source.key else _READERS[type_](fields.get(name))
+                    name: record.key if name == source.key else READERS[type_](fields.get(name))
                     for name, type_ in source.columns
                 }
             except ValueError as err:
@@ -471,18 +419,6 @@ class FakeKSQLDB:
                                record, source.name, err)  # fmt: skip
                 return
             rows[record.key] = row
-
-
-def _read_state(fields: dict[str, Any], row: Row) -> None:
-    """Fill VALUE, TYPE, TAG and TIMESTAMP of a state-table row from an asset record's fields:
-    TIMESTAMP is ``attributes['timestamp']``, else ``'UNAVAILABLE'`` (as the platform's
-    ``enriched_assets_stream`` computes it)."""
-    row["VALUE"] = _as_string(fields.get("VALUE"))
-    row["TYPE"] = _as_string(fields.get("TYPE"))
-    row["TAG"] = _as_string(fields.get("TAG"))
-    stamps = fields.get("ATTRIBUTES")
-    stamp = _upper(stamps).get("TIMESTAMP") if isinstance(stamps, dict) else None
-    row["TIMESTAMP"] = "UNAVAILABLE" if stamp is None else _as_string(stamp)
 
 
 # Checked by mypy: the fake keeps the contract of the real client (``KSQLDBClient``).
