@@ -14,7 +14,14 @@ ASSETS_TABLE: Final = "assets"
 ASSETS_TYPE_TABLE: Final = "assets_type"
 ASSETS_AVAIL_TABLE: Final = "assets_avail"
 DOCKER_SERVICES_TABLE: Final = "docker_services"
-UNS_MAP_STREAM: Final = "asset_to_uns_map_raw"
+ENRICHED_ASSETS_STREAM: Final = "enriched_assets_stream"
+UNS_MAP_RAW_TABLE: Final = "asset_to_uns_map_raw"
+UNS_MAP_TABLE: Final = "asset_to_uns_map"
+ASSETS_UNS_STREAM: Final = "assets_stream_uns"
+ASSETS_UNS_TABLE: Final = "assets_uns"
+METRICS_TARGETS_TABLE: Final = "METRICS_TARGETS_SOURCE"
+# The former name of UNS_MAP_RAW_TABLE (the platform's source is a TABLE), kept for its importers.
+UNS_MAP_STREAM: Final = UNS_MAP_RAW_TABLE
 
 ATTRIBUTE_TYPES: Final = frozenset(
     {"Samples", "Condition", "Events", "Method", "OpenFactory", "UNAVAILABLE"}

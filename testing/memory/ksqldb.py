@@ -9,11 +9,30 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from functools import lru_cache, partial
 from typing import Any
 
 from openfactory.errors import ConfigurationError, KSQLDBError
-from openfactory.testing.memory._catalog import ASSETS_TOPIC, DERIVED, SOURCES, Source
+from openfactory.testing.memory._catalog import (
+    ASSETS,
+    ASSETS_TOPIC,
+    ASSETS_TYPE,
+    ASSETS_UNS,
+    ASSETS_UNS_TOPIC,
+    DELETE,
+    DERIVED,
+    SOURCES,
+    TABLE_FEEDS,
+    Source,
+)
+from openfactory.testing.memory._columns import (
+    READERS,
+    Row,
+    as_string,
+    json_fields,
+    read_state,
+)
 from openfactory.testing.memory._sql import (
     BAD_REQUEST,
     QUERY_ENDPOINT_ERROR,
@@ -26,54 +45,27 @@ from openfactory.testing.memory._sql import (
 from openfactory.testing.memory.broker import FakeBroker
 from openfactory.testing.memory.transport import InMemoryTransport
 from openfactory.transport import KSQLDB, DeliveryReport, Record, Subscription
-from openfactory.transport.wire import (
-    ASSETS_AVAIL_TABLE,
-    ASSETS_TABLE,
-    ASSETS_TYPE_TABLE,
-    DOCKER_SERVICES_TABLE,
-)
 
 logger = logging.getLogger("openfactory.testing.memory.ksqldb")
 # Apps repeat the same few queries; parsed queries are immutable, so parse each once.
 _parse_pull_query = lru_cache(maxsize=1024)(parse_pull_query)
 
-Row = dict[str, Any]
-
-
-def _as_string(value: Any) -> str | None:
-    """A JSON value read into a ksqlDB STRING column: JSON text unless it already is a string."""
-    if value is None or isinstance(value, str):
-        return value
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def _fields(record: Record) -> dict[str, Any] | None:
-    """The record's JSON object with upper-cased field names (ksqlDB matches them so)."""
-    try:
-        value = record.json()
-    except ValueError:
-        return None
-    return _upper(value) if isinstance(value, dict) else None
-
-
-def _upper(mapping: dict[Any, Any]) -> dict[str, Any]:
-    # Exact upper-case names sort last, so they win over other spellings.
-    items = sorted(mapping.items(), key=lambda kv: str(kv[0]) == str(kv[0]).upper())
-    return {str(k).upper(): v for k, v in items}
-
 
 def _encode_row(source: Source, seq: int, row: Any) -> tuple[str | None, bytes]:
-    """(key, JSON value) of an inserted row; the stream's key column travels in the key only."""
+    """(key, JSON value) of an inserted row; the key column travels in the key only."""
     if not isinstance(row, dict):
         raise KSQLDBError(f"row {seq} must be a dict of column values, got {row!r}", BAD_REQUEST)
     columns = [name for name, _ in source.columns]
     unknown = [c for c in row if not isinstance(c, str) or c.upper() not in columns]
     if unknown:
-        raise sql_error(f"row {seq}: stream {source.name} has no column {unknown[0]!r} "
-                        f"(columns: {', '.join(columns)})")  # fmt: skip
-    key = next((v for c, v in row.items() if c.upper() == "ASSET_UUID"), None)
+        raise sql_error(f"row {seq}: {source.kind.lower()} {source.name} has no column "
+                        f"{unknown[0]!r} (columns: {', '.join(columns)})")  # fmt: skip
+    key = next((v for c, v in row.items() if c.upper() == source.key), None)
     if key is not None and not isinstance(key, str):
-        raise KSQLDBError(f"row {seq}: ASSET_UUID must be a str, got {key!r}", BAD_REQUEST)
+        raise KSQLDBError(f"row {seq}: {source.key} must be a str, got {key!r}", BAD_REQUEST)
+    if key is None and source.kind == "TABLE":
+        raise sql_error(f"Failed to insert values into '{source.name}'. Value for primary key "
+                        f"column(s) {source.key} is required for tables")  # fmt: skip
     try:
         value = json.dumps({c: v for c, v in row.items() if c.upper() != source.key})
     except (TypeError, ValueError) as err:
@@ -107,7 +99,12 @@ class FakeKSQLDB:
         self._sources = {source.name: source for source in SOURCES}
         self._partitions = {s.topic: self.broker.default_partitions for s in SOURCES}
         self._partitions[ASSETS_TOPIC] = assets_partitions
-        self._rows: dict[str, dict[str, Row]] = {s.name: {} for s in SOURCES if s.kind == "TABLE"}
+        self._rows: dict[str, dict[str, Row]] = {s.name: {} for s in SOURCES if s.queryable}
+        # Asset records update the assets table and its single-value companions: bound once,
+        # as they are looked up on every record an app publishes.
+        self._assets_rows = self._rows[ASSETS.name]
+        self._types_rows = self._rows[ASSETS_TYPE.name]
+        self._derived_rows = {attr: self._rows[table] for attr, (table, *_) in DERIVED.items()}
         self._applied: dict[tuple[str, int], int] = {}
         self._lock = threading.RLock()
         self._subscriptions: list[Subscription] = []
@@ -119,10 +116,12 @@ class FakeKSQLDB:
         with self._lock:
             # Subscribe, then replay what the topics already hold (as ksqlDB reads from the
             # earliest offset); offsets seen twice are applied once.
-            feeds = {ASSETS_TOPIC: self._on_asset_record}
-            for table in (ASSETS_TYPE_TABLE, ASSETS_AVAIL_TABLE, DOCKER_SERVICES_TABLE):
-                source = self._sources[table.upper()]
-                feeds[source.topic] = partial(self._on_table_record, source)
+            feeds: dict[str, Callable[[Record], None]] = {
+                ASSETS_TOPIC: self._on_asset_record,
+                ASSETS_UNS_TOPIC: self._on_uns_record,
+            }
+            for topic, table in TABLE_FEEDS.items():
+                feeds[topic] = partial(self._on_table_record, table)
             for topic, callback in feeds.items():
                 self._subscriptions.append(self.broker.subscribe(topic, None, callback))
             for topic, callback in feeds.items():
@@ -165,7 +164,7 @@ class FakeKSQLDB:
         return [s.name for s in SOURCES if s.kind == "STREAM"]
 
     def tables(self) -> list[str]:
-        """Names of the tables (upper case)."""
+        """Names of the tables (upper case), queryable or not."""
         self._require_up()
         return [s.name for s in SOURCES if s.kind == "TABLE"]
 
@@ -227,10 +226,18 @@ class FakeKSQLDB:
         if source is None:
             raise sql_error(f"{name.at}: {name.name} does not exist.")
         if source.kind == "STREAM":
+            queryable = ", ".join(s.name for s in SOURCES if s.queryable)
             raise sql_error(
                 f"{name.at}: Pull queries are not supported on streams: {source.name} is a "
-                f"STREAM. Query one of the tables {', '.join(self.tables())}.",
+                f"STREAM. Query one of the tables {queryable}.",
                 QUERY_ENDPOINT_ERROR,
+            )
+        if not source.queryable:
+            raise sql_error(
+                f"The `{source.name}` table isn't queryable. To derive a queryable table, you can "
+                f"do 'CREATE TABLE QUERYABLE_{source.name} AS SELECT * FROM {source.name}'. See "
+                "https://cnfl.io/queries for more info.\nAdd EMIT CHANGES if you intended to "
+                "issue a push query."
             )
         return source
 
@@ -284,7 +291,7 @@ class FakeKSQLDB:
             raise KSQLDBError("the fake ksqlDB is stopped: cannot insert rows", BAD_REQUEST)
         name = _require_text(stream, "stream name").upper()
         source = self._sources.get(name)
-        if source is None or source.kind != "STREAM":
+        if source is None or not source.writable:
             what = "an unknown stream/table" if source is None else "read-only table"
             raise sql_error(f"Cannot insert values into {what}: `{name}`")
         if not isinstance(rows, list):
@@ -346,43 +353,72 @@ class FakeKSQLDB:
         with self._lock:
             if not self._fresh(record) or record.value is None:
                 return  # a stream has no use for tombstones
-            fields = _fields(record) or {}
+            fields = json_fields(record) or {}
             asset, attr = record.key, fields.get("ID")
             if asset is None or not isinstance(attr, str):
                 logger.warning("ignoring %r: not an asset record (a keyed JSON object with an ID)",
                                record)  # fmt: skip
                 return
-            stamps = fields.get("ATTRIBUTES")
-            stamps = _upper(stamps) if isinstance(stamps, dict) else {}
             row: Row = {"KEY": f"{asset}|{attr}", "ASSET_UUID": asset, "ID": attr}
-            row.update(
-                {column: _as_string(fields.get(column)) for column in ("VALUE", "TYPE", "TAG")}
-            )
-            row["TIMESTAMP"] = _as_string(stamps.get("TIMESTAMP"))
-            self._rows[ASSETS_TABLE.upper()][row["KEY"]] = row
+            read_state(fields, row)
+            self._assets_rows[row["KEY"]] = row
             value = row["VALUE"]
             if attr == "AssetType" and row["TYPE"] == "OpenFactory":
-                self._rows[ASSETS_TYPE_TABLE.upper()][asset] = {"ASSET_UUID": asset, "TYPE": value}
+                if value == DELETE:
+                    self._types_rows.pop(asset, None)
+                else:
+                    self._types_rows[asset] = {"ASSET_UUID": asset, "TYPE": value}
             elif attr in DERIVED:
-                table, column = DERIVED[attr]
-                self._rows[table][asset] = {"ASSET_UUID": asset, column: value}
+                _, column, deletes = DERIVED[attr]
+                if deletes and value == DELETE:
+                    self._derived_rows[attr].pop(asset, None)
+                else:
+                    self._derived_rows[attr][asset] = {"ASSET_UUID": asset, column: value}
+
+    def _on_uns_record(self, record: Record) -> None:
+        with self._lock:
+            if not self._fresh(record) or record.value is None:
+                return  # a stream has no use for tombstones
+            fields = json_fields(record) or {}
+            uns_id, attr = record.key, fields.get("ID")
+            if uns_id is None or not isinstance(attr, str):
+                logger.warning("ignoring %r: not a UNS asset record (a JSON object with an ID, "
+                               "keyed by UNS id)", record)  # fmt: skip
+                return
+            row: Row = {
+                "KEY": f"{uns_id}|{attr}",
+                "ASSET_UUID_KEY": as_string(fields.get("ASSET_UUID_KEY")),
+                "UNS_ID": uns_id,
+                "ASSET_UUID": as_string(fields.get("ASSET_UUID")),
+                "ID": attr,
+            }
+            read_state(fields, row)
+            self._rows[ASSETS_UNS.name][row["KEY"]] = row
 
     def _on_table_record(self, source: Source, record: Record) -> None:
         with self._lock:
             if not self._fresh(record):
                 return
             rows = self._rows[source.name]
-            fields = _fields(record) if record.value is not None else None
+            fields = json_fields(record) if record.value is not None else None
             if record.key is None or (record.value is not None and fields is None):
                 logger.warning("ignoring %r on the topic of table %s: not a keyed JSON object",
                                record, source.name)  # fmt: skip
-            elif fields is None:
+                return
+            if fields is None:
                 rows.pop(record.key, None)
-            else:
-                rows[record.key] = {
-                    name: record.key if name == source.key else _as_string(fields.get(name))
-                    for name, _ in source.columns
+                return
+            try:
+                row = {
+                    name: record.key if name == source.key else READERS[type_](fields.get(name))
+                    for name, type_ in source.columns
                 }
+            except ValueError as err:
+                # ksqlDB skips a record it cannot deserialize (and logs a processing error).
+                logger.warning("ignoring %r on the topic of table %s: %s",
+                               record, source.name, err)  # fmt: skip
+                return
+            rows[record.key] = row
 
 
 # Checked by mypy: the fake keeps the contract of the real client (``KSQLDBClient``).

@@ -143,7 +143,7 @@ def test_demo_app_process_speaks_the_wire_contract(cluster) -> None:
     for topic in ("assets_types_topic", "assets_avail_topic", "docker_services_topic"):
         (tombstone,) = [r for r in kafka.consume_all(topic, TIMEOUT) if r.key == APP]
         assert tombstone.value is None
-    (uns,) = [r for r in kafka.consume_all("asset_to_uns_map_raw_topic", TIMEOUT) if r.key == APP]
+    (uns,) = [r for r in kafka.consume_all("asset_to_uns_map_topic", TIMEOUT) if r.key == APP]
     decoded = json.loads(uns.value)
     assert decoded == {
         "asset_uuid": APP,

@@ -186,7 +186,7 @@ def test_sigterm_leads_to_unavailable_and_deregistration(
     for topic in ("assets_types_topic", "assets_avail_topic", "docker_services_topic"):
         (tombstone,) = broker.records(topic, APP)
         assert tombstone.is_tombstone
-    (uns,) = broker.records("asset_to_uns_map_raw_topic", APP)
+    (uns,) = broker.records("asset_to_uns_map_topic", APP)
     value = uns.json()
     assert value == {
         "asset_uuid": APP,

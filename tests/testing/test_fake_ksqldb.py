@@ -56,7 +56,7 @@ def test_creates_the_topics_of_every_stream_and_table() -> None:
     fake = FakeKSQLDB()
     assert set(fake.broker.topics()) >= {
         "ofa_assets",
-        "asset_to_uns_map_raw_topic",
+        "asset_to_uns_map_topic",
         "assets_topic",
         *TABLE_TOPICS.values(),
     }
@@ -92,8 +92,10 @@ def test_info_streams_and_tables(ksql: FakeKSQLDB) -> None:
     info = ksql.info()["KsqlServerInfo"]
     assert info["serverStatus"] == "RUNNING"
     assert {"version", "kafkaClusterId", "ksqlServiceId"} <= info.keys()
-    assert ksql.streams() == ["ASSETS_STREAM", "ASSET_TO_UNS_MAP_RAW"]
-    assert ksql.tables() == ["ASSETS", "ASSETS_TYPE", "ASSETS_AVAIL", "DOCKER_SERVICES"]
+    assert ksql.streams() == ["ASSETS_STREAM", "ENRICHED_ASSETS_STREAM", "ASSETS_STREAM_UNS"]
+    assert ksql.tables() == ["ASSETS", "ASSETS_TYPE", "ASSETS_AVAIL", "DOCKER_SERVICES",
+                             "ASSET_TO_UNS_MAP_RAW", "ASSET_TO_UNS_MAP", "ASSETS_UNS",
+                             "METRICS_TARGETS_SOURCE"]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -101,7 +103,7 @@ def test_info_streams_and_tables(ksql: FakeKSQLDB) -> None:
     [
         ("ASSETS_STREAM", "ofa_assets"),
         ("assets_stream", "ofa_assets"),
-        ("asset_to_uns_map_raw", "asset_to_uns_map_raw_topic"),
+        ("asset_to_uns_map_raw", "asset_to_uns_map_topic"),
         ("assets", "assets_topic"),
         ("Assets_Type", "assets_types_topic"),
         ("assets_avail", "assets_avail_topic"),
@@ -162,8 +164,9 @@ def test_field_names_match_case_insensitively_like_ksqldb(ksql: FakeKSQLDB) -> N
 
 def test_missing_fields_are_null(ksql: FakeKSQLDB) -> None:
     ksql.broker.produce("ofa_assets", "A", b'{"ID": "x"}')
+    # TIMESTAMP is COALESCE(attributes['timestamp'], 'UNAVAILABLE') on the platform (§9.5)
     assert ksql.query("SELECT VALUE, TYPE, TAG, TIMESTAMP FROM assets") == [
-        {"VALUE": None, "TYPE": None, "TAG": None, "TIMESTAMP": None}
+        {"VALUE": None, "TYPE": None, "TAG": None, "TIMESTAMP": "UNAVAILABLE"}
     ]
 
 
@@ -249,7 +252,8 @@ def test_garbage_records_are_logged_and_skipped(
         ksql.broker.produce(topic, key, value)
     assert "ignoring" in caplog.text
     assert len(seen) == 1  # delivery to other subscribers went on
-    assert all(ksql.query(f"SELECT * FROM {table}") == [] for table in ksql.tables())
+    queryable = [table for table in ksql.tables() if table != "ASSET_TO_UNS_MAP_RAW"]
+    assert all(ksql.query(f"SELECT * FROM {table}") == [] for table in queryable)
     publish(ksql, "A", "avail", "AVAILABLE")
     assert len(ksql.query("SELECT * FROM assets_avail")) == 1
 
@@ -379,7 +383,7 @@ def test_quoted_identifiers_are_case_sensitive_like_ksqldb(populated: FakeKSQLDB
         ("SELECT ID FROM assets_avail", 40001, "SELECT column 'ID' cannot be resolved."),
         ("SELECT * FROM assets_stream", 40002,
          "line 1:15: Pull queries are not supported on streams: ASSETS_STREAM is a STREAM."),
-        ("SELECT * FROM asset_to_uns_map_raw", 40002, "not supported on streams"),
+        ("SELECT * FROM asset_to_uns_map_raw", 40001, "table isn't queryable"),
         ("SELECT * FROM assets WHERE VALUE = 20", 40001,
          "line 1:28: Cannot compare VALUE (STRING) to 20 (INTEGER) with EQUAL."),
         ("SELECT * FROM assets WHERE ID != TRUE", 40001,
@@ -437,7 +441,7 @@ def test_describe_extended_answers_a_source_description(ksql: FakeKSQLDB) -> Non
     [
         ("assets", "TABLE", "assets_topic", "KEY"),
         ("assets_type", "TABLE", "assets_types_topic", "ASSET_UUID"),
-        ("asset_to_uns_map_raw", "STREAM", "asset_to_uns_map_raw_topic", None),
+        ("asset_to_uns_map_raw", "TABLE", "asset_to_uns_map_topic", "ASSET_UUID"),
     ],
 )
 def test_describe_without_extended(
@@ -477,6 +481,10 @@ def test_show_and_list_streams_and_tables(ksql: FakeKSQLDB) -> None:
         ("ASSETS_TYPE", "assets_types_topic"),
         ("ASSETS_AVAIL", "assets_avail_topic"),
         ("DOCKER_SERVICES", "docker_services_topic"),
+        ("ASSET_TO_UNS_MAP_RAW", "asset_to_uns_map_topic"),
+        ("ASSET_TO_UNS_MAP", "ASSET_TO_UNS_MAP"),
+        ("ASSETS_UNS", "assets_uns_topic"),
+        ("METRICS_TARGETS_SOURCE", "metrics_targets_topic"),
     ]
     assert ksql.statement_query("list streams;")[0]["streams"] == streams["streams"]
 
@@ -504,21 +512,19 @@ def test_rejected_statements(ksql: FakeKSQLDB, sql: str, code: int, fragment: st
 
 
 # inserts -----------------------------------------------------------------------------------
-def test_insert_into_stream_publishes_json_keyed_by_asset_uuid(ksql: FakeKSQLDB) -> None:
+def test_insert_into_a_table_publishes_json_keyed_by_its_key(ksql: FakeKSQLDB) -> None:
     rows = [
         {"asset_uuid": "A", "uns_id": None, "uns_levels": None, "updated_at": 1},
         {"ASSET_UUID": "B", "UNS_ID": "x/y", "UPDATED_AT": 2},
-        {"UPDATED_AT": 3},
     ]
     acks = ksql.insert_into_stream("asset_to_uns_map_raw", rows)
-    assert acks == [
-        {"status": "ok", "seq": 0},
-        {"status": "ok", "seq": 1},
-        {"status": "ok", "seq": 2},
+    assert acks == [{"status": "ok", "seq": 0}, {"status": "ok", "seq": 1}]
+    records = ksql.broker.records("asset_to_uns_map_topic")
+    assert [r.key for r in records] == ["A", "B"]
+    assert [r.json() for r in records] == [  # the key column travels in the key only
+        {"uns_id": None, "uns_levels": None, "updated_at": 1},
+        {"UNS_ID": "x/y", "UPDATED_AT": 2},
     ]
-    records = ksql.broker.records("asset_to_uns_map_raw_topic")
-    assert [r.key for r in records] == ["A", "B", None]
-    assert [r.json() for r in records] == rows  # ASSET_UUID is a value column of this stream
 
 
 def test_insert_into_the_assets_stream_is_materialized(ksql: FakeKSQLDB) -> None:
@@ -558,7 +564,8 @@ def test_rejected_inserts_publish_nothing(
 
 def test_insert_acks_report_delivery_failures(ksql: FakeKSQLDB) -> None:
     ksql.broker.fail_next(1, "disk full")
-    acks = ksql.insert_into_stream("ASSET_TO_UNS_MAP_RAW", [{"UPDATED_AT": 1}, {"UPDATED_AT": 2}])
+    rows = [{"ASSET_UUID": "A", "UPDATED_AT": 1}, {"ASSET_UUID": "A", "UPDATED_AT": 2}]
+    acks = ksql.insert_into_stream("ASSET_TO_UNS_MAP_RAW", rows)
     assert acks == [
         {"status": "error", "seq": 0, "error_code": 50000, "message": "disk full"},
         {"status": "ok", "seq": 1},
@@ -567,10 +574,10 @@ def test_insert_acks_report_delivery_failures(ksql: FakeKSQLDB) -> None:
 
 def test_insert_acks_report_records_held_by_a_disconnected_broker(ksql: FakeKSQLDB) -> None:
     ksql.broker.disconnect()
-    (ack,) = ksql.insert_into_stream("ASSET_TO_UNS_MAP_RAW", [{"UPDATED_AT": 1}])
+    (ack,) = ksql.insert_into_stream("ASSET_TO_UNS_MAP_RAW", [{"ASSET_UUID": "A", "UPDATED_AT": 1}])
     assert ack["status"] == "error" and "disconnected" in ack["message"]
     ksql.broker.reconnect()
-    assert len(ksql.broker.records("asset_to_uns_map_raw_topic")) == 1
+    assert len(ksql.broker.records("asset_to_uns_map_topic")) == 1
 
 
 # property: ksql_string-built queries select exactly the right rows -------------------------
