@@ -1,0 +1,1 @@
+"""Pydantic schemas under the platform library's module paths."""
