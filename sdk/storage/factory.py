@@ -47,8 +47,16 @@ def storage_from_data(data: Any, source: str = STORAGE_ENV) -> Storage:
     backend, its name.
     """
     if not isinstance(data, Mapping) or _is_single(data):
-        return _backend(parse_storage_config(data, source))
-    backends: dict[str, FileBackend] = {}
+        try:
+            return _backend(parse_storage_config(data, source))
+        except ConfigurationError as exc:
+            if isinstance(data, Mapping) and "type" not in data:
+                raise ConfigurationError(
+                    f"{exc}; for named backends, map each name to an object: "
+                    f'{{"data": {{"type": "local", ...}}}}'
+                ) from None
+            raise
+    configs: dict[str, LocalBackendConfig | NFSBackendConfig] = {}
     for name, config in data.items():
         where = f"{source}: backend {name!r}"
         if not isinstance(config, Mapping):
@@ -57,8 +65,9 @@ def storage_from_data(data: Any, source: str = STORAGE_ENV) -> Storage:
                 f'{{"type": "local", "local_path": "/data", "mount_point": "/data"}}, '
                 f"got {type(config).__name__}"
             )
-        backends[name] = _backend(parse_storage_config(config, where))
-    return backends
+        configs[name] = parse_storage_config(config, where)
+    # Every config is valid before any mount point is created.
+    return {name: _backend(config) for name, config in configs.items()}
 
 
 def storage_from_env(environ: Mapping[str, str] | None = None) -> Storage | None:

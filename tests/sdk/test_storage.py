@@ -347,3 +347,48 @@ def test_plain_relative_paths_are_never_refused(
         {"local_path": "/h", "mount_point": str(tmp_path_factory.getbasetemp() / "plain")}
     )
     assert backend.path("/".join(parts)) == backend.root.joinpath(*parts)
+
+
+# --- absolute paths and named backends --------------------------------------------------
+
+
+def test_absolute_paths_through_the_configured_mount_point(tmp_path: Path) -> None:
+    """A mount point that is a symlink: paths under its configured spelling are inside."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    backend = LocalBackend({"local_path": "/h", "mount_point": str(tmp_path / "link")})
+    assert backend.root == tmp_path / "real"
+    backend.write_text(str(tmp_path / "link" / "a.txt"), "via link")
+    backend.write_text(str(tmp_path / "real" / "b.txt"), "via root")
+    assert backend.listdir() == ["a.txt", "b.txt"]
+    assert backend.path(str(tmp_path / "link")) == backend.root
+    with pytest.raises(StoragePathError, match="refusing to delete the storage root"):
+        backend.delete(str(tmp_path / "link"))
+    with pytest.raises(StoragePathError, match=r"leaves the storage root .* through '\.\.'"):
+        backend.path(str(tmp_path / "link" / ".." / "x"))
+
+
+def test_named_storage_from_env(tmp_path: Path) -> None:
+    env = {
+        "STORAGE": json.dumps(
+            {"data": nfs_config(tmp_path / "d"), "logs": nfs_config(tmp_path / "l")}
+        )
+    }
+    storage = storage_from_env(env)
+    assert isinstance(storage, dict) and set(storage) == {"data", "logs"}
+    assert all(isinstance(backend, NFSBackend) for backend in storage.values())
+
+
+def test_named_backends_are_all_validated_before_any_is_built(tmp_path: Path) -> None:
+    bad = {"type": "nfs", "server": "s", "mount_point": "/m"}
+    env = {"STORAGE": json.dumps({"good": nfs_config(tmp_path / "good"), "bad": bad})}
+    with pytest.raises(ConfigurationError, match=r"^STORAGE: backend 'bad': field 'remote_path'"):
+        storage_from_env(env)
+    assert not (tmp_path / "good").exists()
+
+
+def test_listdir_of_a_file_is_file_not_found(tmp_path: Path) -> None:
+    backend = local(tmp_path)
+    backend.write_text("f", "1")
+    with pytest.raises(FileNotFoundError, match="not a directory"):
+        backend.listdir("f")
