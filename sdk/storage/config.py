@@ -220,14 +220,6 @@ def decode_storage_json(text: str, source: str = "STORAGE") -> Any:
         ) from None
 
 
-def parse_storage_json(text: str, source: str = "STORAGE") -> LocalBackendConfig | NFSBackendConfig:
-    """Decode and validate the JSON text of one storage configuration.
-
-    Raises ``ConfigurationError`` for invalid JSON or an invalid configuration.
-    """
-    return parse_storage_config(decode_storage_json(text, source), source)
-
-
 def _describe(error: ErrorDetails, data: Mapping[Any, Any]) -> str:
     """One clause naming the field of one pydantic error, without pydantic's formatting."""
     kind = error["type"]

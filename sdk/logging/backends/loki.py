@@ -30,7 +30,6 @@ class LokiLoggerBackend:
     """
 
     log_directory: Path = field(default_factory=log_directory_from_env)
-    name = "loki"
 
     def handlers(self, logger_name: str, prefix: str) -> list[logging.Handler]:
         """The JSON console handler and the text file handler (directory created).

@@ -13,8 +13,6 @@ from openfactory.logging.handlers import ConsoleHandler
 class TextLoggerBackend:
     """``[<PREFIX>] (<time>) <LEVEL> <message>`` lines on ``sys.stderr``."""
 
-    name = "text"
-
     def handlers(self, logger_name: str, prefix: str) -> list[logging.Handler]:
         """One console handler on the standard error with the prefixed text format."""
         handler = ConsoleHandler("stderr")
