@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 
 from openfactory.errors import ConfigurationError
+from openfactory.logging import OpenFactoryLogger, configure_logger
 
 DEFAULT_APP_UUID = "DEV-UUID"
-_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG", "NOTSET")
 
 
 def app_uuid_from_env(environ: Mapping[str, str] | None = None) -> str:
@@ -40,34 +39,11 @@ def app_uuid_from_env(environ: Mapping[str, str] | None = None) -> str:
     return uuid
 
 
-class _UUIDPrefix(logging.Filter):
-    def __init__(self, uuid: str) -> None:
-        super().__init__()
-        self.uuid = uuid
+def app_logger(uuid: str, loglevel: int | str = "INFO") -> OpenFactoryLogger:
+    """The app's logger: named ``uuid``, lines prefixed ``[<UUID upper-cased>]``, level
+    ``loglevel`` (name or number), backend from ``OPENFACTORY_LOG_BACKEND``; it is what
+    ``logging.getLogger(uuid)`` returns and has ``with_context``.
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        # Prefix the message itself so every handler (console, caplog, files) shows it.
-        if not getattr(record, "app_uuid", None):
-            record.app_uuid = self.uuid
-            record.msg = f"[{self.uuid}] {record.msg}"
-        return True
-
-
-def app_logger(uuid: str, loglevel: str) -> logging.Logger:
-    """The app's logger, ``openfactory.app.<uuid>``, printing ``[<uuid>]`` before each message.
-
-    Raises ``ConfigurationError`` for an unknown ``loglevel``.
+    Raises ``ConfigurationError`` for an unknown ``loglevel`` or logging backend.
     """
-    level = str(loglevel).upper()
-    if level not in _LEVELS:
-        raise ConfigurationError(f"loglevel {loglevel!r} is not valid; use one of {_LEVELS}")
-    logger = logging.getLogger(f"openfactory.app.{uuid}")
-    logger.setLevel(level)
-    if not any(isinstance(f, _UUIDPrefix) for f in logger.filters):
-        logger.addFilter(_UUIDPrefix(uuid))
-    if not logger.handlers and not logging.getLogger().handlers:
-        # A bare script has no logging set up: give the app a console of its own.
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-        logger.addHandler(handler)
-    return logger
+    return configure_logger(uuid, loglevel, prefix=uuid.upper())

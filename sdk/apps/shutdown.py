@@ -7,10 +7,10 @@ publish an attribute, the app's hook and its close), so this module knows nothin
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from openfactory import _clock
 from openfactory.assets.attribute import AssetAttribute
 from openfactory.assets.references import REFERENCES_ABOVE, REFERENCES_BELOW, references_attribute
 from openfactory.transport import Transport
@@ -103,7 +103,7 @@ class Shutdown:
             "asset_uuid": uuid,
             "uns_id": None,
             "uns_levels": None,
-            "updated_at": int(time.time() * 1000),
+            "updated_at": _clock.time_ns() // 1_000_000,
         }
         transport.publish(transport.topic_for(UNS_MAP_STREAM), uuid, encode_json(uns_record))
 

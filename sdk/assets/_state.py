@@ -6,10 +6,10 @@ from __future__ import annotations
 import logging
 import operator
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
+from openfactory import _clock
 from openfactory.assets.attribute import AssetAttribute
 from openfactory.errors import ConfigurationError, KSQLDBError
 from openfactory.transport import Transport
@@ -119,7 +119,7 @@ class AssetState:
 
         ``use_ksqlDB`` reads the value from ksqlDB (polled) instead of this state.
         """
-        deadline = time.monotonic() + timeout
+        deadline = _clock.monotonic() + timeout
 
         def current() -> Any:
             if use_ksqlDB:
@@ -130,7 +130,7 @@ class AssetState:
             self._waiting += 1
             try:
                 while not comparison(current(), value):
-                    remaining = deadline - time.monotonic()
+                    remaining = deadline - _clock.monotonic()
                     if remaining <= 0:
                         return False
                     self._changed.wait(min(remaining, _POLL_INTERVAL) if use_ksqlDB else remaining)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -11,59 +12,99 @@ from typing_extensions import override
 from openfactory.errors import ConfigurationError
 from openfactory.storage.base import FileBackend
 from openfactory.storage.config import (
-    LocalStorageConfig,
-    NFSStorageConfig,
+    LocalBackendConfig,
+    NFSBackendConfig,
     parse_storage_config,
 )
 
-_Config = TypeVar("_Config", LocalStorageConfig, NFSStorageConfig)
+_Config = TypeVar("_Config", LocalBackendConfig, NFSBackendConfig)
 
 
 class LocalBackend(FileBackend):
     """Host directory ``local_path`` mounted at ``mount_point``; the app works under the latter.
 
-    Takes a ``LocalStorageConfig`` or the equivalent mapping; raises ``ConfigurationError``
-    for an invalid config or a ``mount_point`` that cannot be created.
+    ``root`` is ``mount_point`` (created when missing): that is where the app's container sees
+    the files; ``local_path`` is only the mount's source on the host. Takes a
+    ``LocalBackendConfig`` or the equivalent mapping; raises ``ConfigurationError`` for an
+    invalid config or a ``mount_point`` that cannot be created.
     """
 
-    config: LocalStorageConfig
+    config: LocalBackendConfig
 
-    def __init__(self, config: LocalStorageConfig | Mapping[str, Any]) -> None:
-        self.config = _coerce(config, LocalStorageConfig, "local", "LocalBackend")
-        super().__init__(_created(self.config.mount_point))
+    def __init__(self, config: LocalBackendConfig | Mapping[str, Any]) -> None:
+        parsed = _coerce(config, LocalBackendConfig, "local", "LocalBackend")
+        super().__init__(parsed, _created(parsed.mount_point))
+
+    @staticmethod
+    @override
+    def from_config(config: Mapping[str, Any]) -> LocalBackend:
+        """``LocalBackend(config)``; raises ``ConfigurationError`` for an invalid config."""
+        return LocalBackend(config)
 
     @override
-    def mount_spec(self) -> dict[str, Any]:
+    def get_mount_spec(self) -> dict[str, Any]:
         """The bind mount that gives an app's container ``local_path`` at ``mount_point``."""
-        return {"type": "bind", "source": self.config.local_path, "target": self.config.mount_point}
+        return {
+            "Type": "bind",
+            "Source": self.config.local_path,
+            "Target": self.config.mount_point,
+            "ReadOnly": False,
+        }
+
+    @override
+    def compatible_with_swarm(self) -> bool:
+        """False: a host directory is on one node only."""
+        return False
 
 
 class NFSBackend(FileBackend):
-    """NFS export ``server:remote_path``, mounted by the platform at ``mount_point``.
+    """NFS export ``server:remote_path``, mounted by the platform at ``mount_point`` (the root).
 
-    Takes an ``NFSStorageConfig`` or the equivalent mapping; raises ``ConfigurationError``
+    Takes an ``NFSBackendConfig`` or the equivalent mapping; raises ``ConfigurationError``
     for an invalid config or a ``mount_point`` that cannot be created.
     """
 
-    config: NFSStorageConfig
+    config: NFSBackendConfig
 
-    def __init__(self, config: NFSStorageConfig | Mapping[str, Any]) -> None:
-        self.config = _coerce(config, NFSStorageConfig, "nfs", "NFSBackend")
-        super().__init__(_created(self.config.mount_point))
+    def __init__(self, config: NFSBackendConfig | Mapping[str, Any]) -> None:
+        parsed = _coerce(config, NFSBackendConfig, "nfs", "NFSBackend")
+        super().__init__(parsed, _created(parsed.mount_point))
+
+    @staticmethod
+    @override
+    def from_config(config: Mapping[str, Any]) -> NFSBackend:
+        """``NFSBackend(config)``; raises ``ConfigurationError`` for an invalid config."""
+        return NFSBackend(config)
+
+    def make_volume_name(self) -> str:
+        """``nfs_<server>_<remote path>`` (``.`` and ``/`` as ``_``), plus the first 8 hex
+        digits of the SHA-1 of the sorted mount options when there are any."""
+        server = self.config.server.replace(".", "_")
+        remote = self.config.remote_path.strip("/").replace("/", "_")
+        name = f"nfs_{server}_{remote}"
+        options = self.config.mount_options or []
+        if options:
+            digest = hashlib.sha1(",".join(sorted(options)).encode(), usedforsecurity=False)
+            name += f"_{digest.hexdigest()[:8]}"
+        return name
 
     def driver_options(self) -> dict[str, str]:
-        """Options of docker's ``local`` volume driver that mount the export."""
-        options = ",".join([f"addr={self.config.server}", *self.config.mount_options])
-        return {"type": "nfs", "o": options, "device": f":{self.config.remote_path}"}
+        """Options of docker's ``local`` volume driver that mount the export (NFS v4 unless
+        a mount option sets ``nfsvers=``)."""
+        options = self.config.mount_options or []
+        parts = [f"addr={self.config.server}", *options]
+        if not any("nfsvers=" in option for option in options):
+            parts.append("nfsvers=4")
+        return {"type": "nfs", "o": ",".join(parts), "device": f":{self.config.remote_path}"}
 
     @override
-    def mount_spec(self) -> dict[str, Any]:
+    def get_mount_spec(self) -> dict[str, Any]:
         """The docker volume mount (``local`` driver, NFS options) targeting ``mount_point``."""
         return {
-            "type": "volume",
-            "target": self.config.mount_point,
-            "driver": "local",
-            "driver_opts": self.driver_options(),
+            "Type": "volume",
+            "Source": self.make_volume_name(),
+            "Target": self.config.mount_point,
+            "VolumeOptions": {"DriverConfig": {"Name": "local", "Options": self.driver_options()}},
         }
 
 

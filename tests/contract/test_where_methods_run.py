@@ -136,7 +136,7 @@ def test_a_slow_method_holds_up_no_other_app_or_asset(build, new_transport) -> N
     assert slow.ran == ["hold:start", "hold:end", "queued behind hold"]
 
 
-def test_nothing_a_method_raises_stops_command_intake(build, new_transport, caplog) -> None:
+def test_nothing_a_method_raises_stops_command_intake(build, new_transport, capsys) -> None:
     app, caller = build("ESCAPE-APP"), new_transport()
     outcomes = Outcomes(app)
     send(caller, app, "escape", how="exit")
@@ -149,4 +149,4 @@ def test_nothing_a_method_raises_stops_command_intake(build, new_transport, capl
         ("note", "executed"),
     ]
     assert "SystemExit" in (seen[0].error or "") and "CancelledError" in (seen[1].error or "")
-    assert "method escape(how='exit') raised SystemExit" in caplog.text
+    assert "method escape(how='exit') raised SystemExit" in capsys.readouterr().err

@@ -93,12 +93,12 @@ def test_bad_loglevel_is_rejected(ofa_ksqldb) -> None:
         Counter(ofa_ksqldb, loglevel="LOUD")
 
 
-def test_logger_is_prefixed_with_uuid(ofa_ksqldb, caplog: pytest.LogCaptureFixture) -> None:
+def test_logger_is_prefixed_with_uuid(ofa_ksqldb, capsys: pytest.CaptureFixture[str]) -> None:
     app = Counter(ofa_ksqldb)
-    with caplog.at_level(logging.INFO):
-        app.logger.info("hello")
+    app.logger.info("hello")
     assert isinstance(app.logger, logging.Logger)
-    assert "[DEV-UUID] hello" in caplog.text
+    line = capsys.readouterr().err
+    assert line.startswith("[DEV-UUID] (") and line.endswith(") INFO hello\n")
 
 
 def test_storage_from_environment(monkeypatch: pytest.MonkeyPatch, ofa_ksqldb, tmp_path) -> None:
@@ -138,19 +138,17 @@ def test_run_publishes_available_loop_then_shuts_down(ofa_ksqldb) -> None:
 
 
 def test_loop_exception_is_logged_and_leads_to_shutdown(
-    ofa_ksqldb, caplog: pytest.LogCaptureFixture
+    ofa_ksqldb, capsys: pytest.CaptureFixture[str]
 ) -> None:
     app = Failing(ofa_ksqldb)
-    with caplog.at_level(logging.ERROR):
-        app.run()
-    assert "RuntimeError: sensor unplugged" in caplog.text
+    app.run()
+    assert "RuntimeError: sensor unplugged" in capsys.readouterr().err
     assert avail_values(ofa_ksqldb) == ["AVAILABLE", "UNAVAILABLE"]
 
 
-def test_missing_main_loop_is_reported(ofa_ksqldb, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.ERROR):
-        OpenFactoryApp(ofa_ksqldb).run()
-    assert "must implement main_loop()" in caplog.text
+def test_missing_main_loop_is_reported(ofa_ksqldb, capsys: pytest.CaptureFixture[str]) -> None:
+    OpenFactoryApp(ofa_ksqldb).run()
+    assert "must implement main_loop()" in capsys.readouterr().err
 
 
 def test_shutdown_is_idempotent(ofa_ksqldb) -> None:

@@ -65,10 +65,11 @@ def test_local_backend_creates_and_works_under_its_mount_point(tmp_path: Path) -
     assert backend.listdir() == ["a", "c.bin"]
     assert backend.listdir("a") == ["b.txt"]
     assert backend.exists("a/b.txt") and not backend.exists("nope")
-    assert backend.mount_spec() == {
-        "type": "bind",
-        "source": "/srv/data",
-        "target": str(tmp_path / "mnt"),
+    assert backend.get_mount_spec() == {
+        "Type": "bind",
+        "Source": "/srv/data",
+        "Target": str(tmp_path / "mnt"),
+        "ReadOnly": False,
     }
     assert "LocalBackend" in repr(backend)
 
@@ -125,11 +126,11 @@ def test_nfs_backend_and_mount_spec(tmp_path: Path) -> None:
     assert isinstance(backend, NFSBackend)
     options = {"type": "nfs", "o": "addr=10.0.0.5,rw,nfsvers=4", "device": ":/exports/ofa"}
     assert backend.driver_options() == options
-    assert backend.mount_spec() == {
-        "type": "volume",
-        "target": str(tmp_path / "nfs"),
-        "driver": "local",
-        "driver_opts": options,
+    assert backend.get_mount_spec() == {
+        "Type": "volume",
+        "Source": backend.make_volume_name(),
+        "Target": str(tmp_path / "nfs"),
+        "VolumeOptions": {"DriverConfig": {"Name": "local", "Options": options}},
     }
     backend.write_text("x", "1")
     assert (tmp_path / "nfs" / "x").read_text() == "1"
@@ -137,8 +138,8 @@ def test_nfs_backend_and_mount_spec(tmp_path: Path) -> None:
 
 def test_nfs_defaults_and_ipv6_server(tmp_path: Path) -> None:
     backend = NFSBackend(nfs_config(tmp_path / "n", server="fd00::5"))
-    assert backend.config.mount_options == ()
-    assert backend.driver_options()["o"] == "addr=fd00::5"
+    assert backend.config.mount_options is None
+    assert backend.driver_options()["o"] == "addr=fd00::5,nfsvers=4"
 
 
 def test_backends_accept_models_and_mappings(tmp_path: Path) -> None:
@@ -149,7 +150,7 @@ def test_backends_accept_models_and_mappings(tmp_path: Path) -> None:
     assert isinstance(storage_from_config(nfs), NFSBackend)
     with pytest.raises(ConfigurationError, match="field 'type' is 'nfs' but LocalBackend"):
         LocalBackend(nfs_config(tmp_path / "n"))
-    with pytest.raises(TypeError, match="LocalStorageConfig or a mapping, got int"):
+    with pytest.raises(TypeError, match="LocalBackendConfig or a mapping, got int"):
         LocalBackend(5)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         FileBackend(tmp_path)  # type: ignore[abstract]
@@ -235,7 +236,7 @@ def test_storage_from_config_names_its_source() -> None:
 @pytest.mark.parametrize(
     ("path", "message"),
     [
-        ("/etc/passwd", "is absolute; give a path relative to the storage root"),
+        ("/etc/passwd", "^Path /etc/passwd is outside backend root "),
         ("../outside", "leaves the storage root .* through '\\.\\.'"),
         ("a/../../outside", "through '\\.\\.'"),
         ("a\0b", "contains a NUL byte"),
@@ -327,7 +328,8 @@ def test_any_path_resolves_inside_the_root_or_is_refused(
         resolved = booby_trapped.path(path)
     except StoragePathError:
         return
-    assert "\0" not in path and not path.startswith("/")
+    assert "\0" not in path
+    assert not path.startswith("/") or Path(path).is_relative_to(root)
     assert resolved.is_relative_to(root)
     assert Path(os.path.realpath(resolved)) == resolved  # no symlink left to follow out
 
@@ -345,3 +347,48 @@ def test_plain_relative_paths_are_never_refused(
         {"local_path": "/h", "mount_point": str(tmp_path_factory.getbasetemp() / "plain")}
     )
     assert backend.path("/".join(parts)) == backend.root.joinpath(*parts)
+
+
+# --- absolute paths and named backends --------------------------------------------------
+
+
+def test_absolute_paths_through_the_configured_mount_point(tmp_path: Path) -> None:
+    """A mount point that is a symlink: paths under its configured spelling are inside."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    backend = LocalBackend({"local_path": "/h", "mount_point": str(tmp_path / "link")})
+    assert backend.root == tmp_path / "real"
+    backend.write_text(str(tmp_path / "link" / "a.txt"), "via link")
+    backend.write_text(str(tmp_path / "real" / "b.txt"), "via root")
+    assert backend.listdir() == ["a.txt", "b.txt"]
+    assert backend.path(str(tmp_path / "link")) == backend.root
+    with pytest.raises(StoragePathError, match="refusing to delete the storage root"):
+        backend.delete(str(tmp_path / "link"))
+    with pytest.raises(StoragePathError, match=r"leaves the storage root .* through '\.\.'"):
+        backend.path(str(tmp_path / "link" / ".." / "x"))
+
+
+def test_named_storage_from_env(tmp_path: Path) -> None:
+    env = {
+        "STORAGE": json.dumps(
+            {"data": nfs_config(tmp_path / "d"), "logs": nfs_config(tmp_path / "l")}
+        )
+    }
+    storage = storage_from_env(env)
+    assert isinstance(storage, dict) and set(storage) == {"data", "logs"}
+    assert all(isinstance(backend, NFSBackend) for backend in storage.values())
+
+
+def test_named_backends_are_all_validated_before_any_is_built(tmp_path: Path) -> None:
+    bad = {"type": "nfs", "server": "s", "mount_point": "/m"}
+    env = {"STORAGE": json.dumps({"good": nfs_config(tmp_path / "good"), "bad": bad})}
+    with pytest.raises(ConfigurationError, match=r"^STORAGE: backend 'bad': field 'remote_path'"):
+        storage_from_env(env)
+    assert not (tmp_path / "good").exists()
+
+
+def test_listdir_of_a_file_is_file_not_found(tmp_path: Path) -> None:
+    backend = local(tmp_path)
+    backend.write_text("f", "1")
+    with pytest.raises(FileNotFoundError, match="not a directory"):
+        backend.listdir("f")

@@ -158,11 +158,6 @@ def test_ksqldb_retry_backoff_waits_really_and_is_no_turn_of_the_app() -> None:
         client.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sdk/assets/_state.py AssetState.wait_until still reads time.monotonic (virtual "
-    "under the clock): switch it to openfactory._clock.monotonic, then drop this mark",
-)
 def test_wait_until_is_not_cut_short_by_virtual_hours() -> None:
     with AppHarness() as harness, harness.clock_running() as clock:
         app = harness.build(Tank, "TANK")

@@ -1,0 +1,5 @@
+"""``LocalBackend`` at the platform library's path (defined in ``openfactory.storage``)."""
+
+from openfactory.storage import LocalBackend
+
+__all__ = ["LocalBackend"]

@@ -1,0 +1,1 @@
+"""Storage backend configs under the platform library's module paths (``openfactory.storage``)."""
