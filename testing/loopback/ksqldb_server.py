@@ -68,6 +68,7 @@ class FakeKSQLDBServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._shutdown: asyncio.Event | None = None
         self._bound_port: int | None = None
+        self._last_port: int | None = None  # where a stopped server ran, for restart()
 
     @property
     def url(self) -> str:
@@ -91,13 +92,31 @@ class FakeKSQLDBServer:
     def start(self) -> FakeKSQLDBServer:
         """Bind, start serving and return once ready; no-op if running. Raises ``OSError`` or
         ``RuntimeError`` when the server cannot start."""
+        return self._start_on(self.port)
+
+    def restart(self, timeout: float = 5.0) -> FakeKSQLDBServer:
+        """Stop serving, then serve again on the same port, so clients keep their URL (a ksqlDB
+        server coming back). The tables are kept: they live in ``ksqldb``, not in the server.
+
+        Raises ``RuntimeError`` if it never ran or does not stop within ``timeout`` seconds,
+        ``OSError`` if the port cannot be bound again.
+        """
+        port = self._bound_port if self._bound_port is not None else self._last_port
+        if port is None:
+            raise RuntimeError("FakeKSQLDBServer.restart(): it never ran; call start() first")
+        self.stop(timeout)
+        if self._thread is not None:
+            raise RuntimeError(f"FakeKSQLDBServer did not stop within {timeout}s: not restarted")
+        return self._start_on(port)
+
+    def _start_on(self, port: int) -> FakeKSQLDBServer:
         if self.running:
             return self
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
+            sock.bind((self.host, port))
             # Listening before hypercorn takes over: a client connecting from now on is queued,
             # never refused.
             sock.listen(128)
@@ -122,7 +141,10 @@ class FakeKSQLDBServer:
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop serving and join the server thread (at most ``timeout`` s). Idempotent."""
+        """Stop serving and join the server thread (at most ``timeout`` s). Idempotent.
+
+        Clients are refused from then on; ``restart()`` serves again on the same port.
+        """
         thread, loop, shutdown = self._thread, self._loop, self._shutdown
         if thread is None:
             return
@@ -135,7 +157,7 @@ class FakeKSQLDBServer:
             logger.warning("fake ksqlDB server thread did not stop within %.1fs", timeout)
             return
         self._thread = self._loop = self._shutdown = None
-        self._bound_port = None
+        self._last_port, self._bound_port = self._bound_port, None
 
     def __enter__(self) -> FakeKSQLDBServer:
         return self.start()
