@@ -1,4 +1,6 @@
-"""The transport contract runs on every implementation: in memory, and Kafka on loopback."""
+"""The transport contract runs on every implementation: in memory, and the Kafka transport on
+two independent brokers on loopback (librdkafka's mock cluster in this process, Tansu as a
+process of its own)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from openfactory.testing import FakeBroker, FakeKSQLDB, InMemoryTransport
 from openfactory.testing.loopback.kafka import LoopbackKafka
 from openfactory.transport import Transport
 
-IMPLEMENTATIONS = ["memory", "kafka"]
+IMPLEMENTATIONS = ["memory", "kafka", "tansu"]
 
 
 class CountingKSQLDB(FakeKSQLDB):
@@ -59,7 +61,7 @@ def new_transport(
         if kind == "memory":
             transport: Transport = InMemoryTransport(ksqldb.broker, ksqldb)
         else:
-            cluster = request.getfixturevalue("loopback")
+            cluster = request.getfixturevalue("loopback" if kind == "kafka" else "ofa_tansu")
             transport = KafkaTransport(cluster.bootstrap_servers, ksqldb)
         opened.append(transport)
         return transport

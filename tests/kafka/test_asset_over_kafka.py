@@ -1,6 +1,6 @@
 """An asset's state over the production transport: its own records come back from the broker
 (and are recognised without being decoded again), other writers' records are taken in topic
-order."""
+order. On both brokers: librdkafka's mock cluster and Tansu."""
 
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ from openfactory.kafka import KSQLDBClient
 TIMEOUT = 30.0
 
 
-@pytest.fixture
-def world(ofa_loopback_kafka, ofa_ksqldb_server) -> Iterator[tuple[str, KSQLDBClient]]:
-    """The loopback cluster's address and a real ksqlDB client on the fake served over HTTP."""
+@pytest.fixture(params=["ofa_loopback_kafka", "ofa_tansu"])
+def world(request: pytest.FixtureRequest, ofa_ksqldb_server) -> Iterator[tuple[str, KSQLDBClient]]:
+    """A loopback broker's address and a real ksqlDB client on the fake served over HTTP."""
+    broker = request.getfixturevalue(request.param)
     with KSQLDBClient(ofa_ksqldb_server.url) as client:
-        yield ofa_loopback_kafka.bootstrap_servers, client
+        yield broker.bootstrap_servers, client
 
 
 def test_own_records_come_back_without_a_second_decode(world) -> None:

@@ -1,8 +1,10 @@
 """The documented example as a real process on the production transport, over real protocols:
-librdkafka's mock Kafka cluster on loopback and the fake ksqlDB served over HTTP."""
+a Kafka broker on loopback (librdkafka's mock cluster, and Tansu as a process of its own) and
+the fake ksqlDB served over HTTP."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -21,6 +23,7 @@ from openfactory.testing import FakeKSQLDB
 from openfactory.testing.loopback.kafka import LoopbackKafka
 from openfactory.testing.loopback.ksqldb_server import FakeKSQLDBServer
 from openfactory.testing.loopback.mirror import KafkaMirror
+from openfactory.testing.loopback.tansu import TansuBroker
 from openfactory.transport import Record
 from openfactory.transport.murmur2 import partition_for
 from openfactory.transport.wire import asset_record, format_timestamp
@@ -28,6 +31,7 @@ from openfactory.transport.wire import asset_record, format_timestamp
 DEMO = Path(__file__).parents[2] / "examples" / "demo_app.py"
 APP = "DEMO-E2E"
 TIMEOUT = 30.0
+Broker = LoopbackKafka | TansuBroker
 WIRE_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
@@ -55,13 +59,14 @@ class Lines:
             return found() or ""
 
 
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[tuple[LoopbackKafka, FakeKSQLDBServer]]:
-    with (
-        LoopbackKafka() as kafka,
-        KafkaMirror(kafka.bootstrap_servers) as mirror,
-        FakeKSQLDBServer(FakeKSQLDB(mirror.broker)) as server,
-    ):
+@pytest.fixture(scope="module", params=["mock", "tansu"])
+def cluster(request: pytest.FixtureRequest) -> Iterator[tuple[Broker, FakeKSQLDBServer]]:
+    with contextlib.ExitStack() as stack:
+        kafka: Broker = stack.enter_context(
+            LoopbackKafka() if request.param == "mock" else TansuBroker()
+        )
+        mirror = stack.enter_context(KafkaMirror(kafka.bootstrap_servers))
+        server = stack.enter_context(FakeKSQLDBServer(FakeKSQLDB(mirror.broker)))
         yield kafka, server
 
 
@@ -162,5 +167,5 @@ def _exact_wire_json(record: Record) -> dict:
     return value
 
 
-def _partition_count(kafka: LoopbackKafka, topic: str) -> int:
+def _partition_count(kafka: Broker, topic: str) -> int:
     return kafka.create_topic(topic)
