@@ -24,17 +24,17 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import uuid
 import weakref
 from types import FrameType, TracebackType
-from typing import IO
+from typing import IO, Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from openfactory import _clock
 from openfactory.errors import ConfigurationError, TransportError
-from openfactory.kafka._clients import to_record
+from openfactory.kafka.clients import to_record
 from openfactory.transport import Record
 
 __all__ = ["TansuBroker", "main", "tansu_binary"]
@@ -226,9 +226,7 @@ class TansuBroker:
         if isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 1:
             raise ConfigurationError(f"partitions must be an int >= 1, got {partitions!r}")
         self._require_running("create a topic on")
-        admin = AdminClient(
-            {"bootstrap.servers": self.bootstrap_servers, "logger": _librdkafka_logger}
-        )
+        admin = _admin(self.bootstrap_servers)
         future = admin.create_topics(
             [NewTopic(name, num_partitions=partitions, replication_factor=1)],
             request_timeout=timeout,
@@ -255,22 +253,21 @@ class TansuBroker:
             return []
         # The end of each partition is taken from fetch responses (partition EOF): Tansu's
         # ListOffsets answers a wrong end offset for batches of several records (README).
-        consumer = Consumer(
-            {
-                "bootstrap.servers": self.bootstrap_servers,
-                "group.id": f"tansu-rig-{uuid.uuid4()}",
-                "enable.auto.commit": False,
-                "enable.partition.eof": True,
-                "fetch.wait.max.ms": 10,
-                "logger": _librdkafka_logger,
-            }
-        )
+        settings: dict[str, Any] = {
+            "bootstrap.servers": self.bootstrap_servers,
+            "group.id": f"tansu-rig-{uuid.uuid4()}",
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+            "fetch.wait.max.ms": 10,
+            "logger": _librdkafka_logger,
+        }
+        consumer = Consumer(settings)
         try:
             consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
-            unfinished, records = set(partitions), []
-            deadline = time.monotonic() + timeout
+            unfinished, records = set(partitions), list[Record]()
+            deadline = _clock.monotonic() + timeout
             while unfinished:
-                if time.monotonic() >= deadline:
+                if _clock.monotonic() >= deadline:
                     raise TransportError(
                         f"read {len(records)} records of {topic!r} in {timeout}s; "
                         f"partitions {sorted(unfinished)} unfinished"
@@ -318,7 +315,7 @@ class TansuBroker:
             raise TransportError(f"cannot run the Tansu broker {binary!r}: {exc}") from exc
 
     def _wait_ready(self, process: subprocess.Popen[bytes], port: int, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
+        deadline = _clock.monotonic() + timeout
         # First the listening socket (librdkafka would back off between refused connections),
         # then a Kafka metadata request answered.
         while True:
@@ -331,26 +328,22 @@ class TansuBroker:
                 socket.create_connection((self.host, port), timeout=0.5).close()
                 break
             except OSError:
-                if time.monotonic() >= deadline:
+                if _clock.monotonic() >= deadline:
                     raise TransportError(
                         f"the Tansu broker did not listen on port {port} within {timeout}s"
                     ) from None
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(_RETRY_S)  # an early exit ends the wait at once
-        admin = AdminClient(
-            {"bootstrap.servers": f"{self.host}:{port}", "logger": _librdkafka_logger}
-        )
+        admin = _admin(f"{self.host}:{port}")
         try:
-            admin.list_topics(timeout=max(deadline - time.monotonic(), 0.5))
+            admin.list_topics(timeout=max(deadline - _clock.monotonic(), 0.5))
         except KafkaException as exc:
             raise TransportError(
                 f"the Tansu broker on port {port} did not answer a metadata request: {exc}"
             ) from exc
 
     def _partitions(self, topic: str, timeout: float) -> list[int]:
-        admin = AdminClient(
-            {"bootstrap.servers": self.bootstrap_servers, "logger": _librdkafka_logger}
-        )
+        admin = _admin(self.bootstrap_servers)
         try:
             held = admin.list_topics(topic, timeout=timeout).topics.get(topic)
         except KafkaException as exc:
@@ -383,6 +376,14 @@ class TansuBroker:
         return f"TansuBroker({where}, {state})"
 
 
+def _admin(bootstrap_servers: str) -> AdminClient:
+    settings: dict[str, Any] = {
+        "bootstrap.servers": bootstrap_servers,
+        "logger": _librdkafka_logger,
+    }
+    return AdminClient(settings)
+
+
 def _free_port(host: str) -> int:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
@@ -403,7 +404,7 @@ def _wait_state(pid: int, *, stopped: bool, timeout: float) -> None:
     stat = f"/proc/{pid}/stat"
     if not os.path.exists(stat):
         return
-    deadline = time.monotonic() + timeout
+    deadline = _clock.monotonic() + timeout
     while True:
         try:
             with open(stat) as handle:
@@ -413,12 +414,12 @@ def _wait_state(pid: int, *, stopped: bool, timeout: float) -> None:
             return  # the process is gone: nothing left to wait for
         if (state in ("T", "t")) == stopped:
             return
-        if time.monotonic() >= deadline:
+        if _clock.monotonic() >= deadline:
             raise TransportError(
                 f"the Tansu broker (pid {pid}) did not {'stop' if stopped else 'continue'} "
                 f"within {timeout}s (state {state!r})"
             )
-        time.sleep(0.005)  # process state changes raise no event to wait on
+        _clock.sleep(0.005)  # process state changes raise no event to wait on
 
 
 def main() -> int:
