@@ -8,7 +8,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from confluent_kafka import KafkaException, Producer
+from confluent_kafka import KafkaError, KafkaException, Producer
 
 from openfactory import _clock
 from openfactory._threads import start_background_thread
@@ -16,6 +16,13 @@ from openfactory.errors import ConfigurationError
 from openfactory.kafka._clients import ConfigKey, config_key, logger, producer_config
 
 _POLL_INTERVAL_S = 0.02
+_DRAIN_ATTEMPTS = 5
+
+
+def is_fatal(exc: KafkaException) -> bool:
+    """True for an error after which a producer can never deliver again (librdkafka "fatal")."""
+    error = exc.args[0] if exc.args else None
+    return isinstance(error, KafkaError) and (error.fatal() or error.code() == KafkaError._FATAL)
 
 
 class SharedProducer:
@@ -25,13 +32,14 @@ class SharedProducer:
         self.key = key
         self.bootstrap_servers = bootstrap_servers
         self.config = dict(config)
-        try:
-            self.producer = Producer(producer_config(bootstrap_servers, config))
-        except (KafkaException, ValueError, TypeError) as exc:
-            raise ConfigurationError(
-                f"invalid Kafka producer configuration for {bootstrap_servers!r}: {exc}"
-            ) from exc
+        self.producer = self._new_producer()
         self.users = 0
+        self.renewals = 0
+        # A producer the broker will never accept again, noticed in a delivery callback (where
+        # it cannot be replaced: that would re-enter it); the poller replaces it.
+        self._broken: tuple[Producer, str] | None = None
+        self._renew_lock = threading.Lock()
+        self._draining = False
         self._flush_lock = threading.Lock()
         self._flushing = 0
         self._stopping = threading.Event()
@@ -39,15 +47,61 @@ class SharedProducer:
             self._serve, name=f"openfactory-kafka-producer[{bootstrap_servers}]"
         )
 
+    def _new_producer(self) -> Producer:
+        try:
+            return Producer(producer_config(self.bootstrap_servers, self.config))
+        except (KafkaException, ValueError, TypeError) as exc:
+            raise ConfigurationError(
+                f"invalid Kafka producer configuration for {self.bootstrap_servers!r}: {exc}"
+            ) from exc
+
+    def mark_broken(self, producer: Producer, reason: str) -> None:
+        """Have the poller replace ``producer`` (safe to call from its delivery callbacks)."""
+        # Not while a replaced producer's records are being failed: their reports name it.
+        if self._broken is None and producer is self.producer and not self._draining:
+            self._broken = (producer, reason)
+
+    def renew(self, broken: Producer, reason: str) -> Producer:
+        """Replace ``broken``, a producer the broker will never accept again (a fatal error, or
+        fenced), with a new one, once; return the current producer. What ``broken`` still holds
+        fails through its delivery callbacks: counted and logged as any undelivered record."""
+        with self._renew_lock:
+            if self.producer is not broken:
+                return self.producer
+            self.producer = self._new_producer()
+            self.renewals += 1
+            self._broken = None
+        logger.error(
+            "Kafka producer for %s replaced by a new one (%s); records it still held are "
+            "reported undelivered",
+            self.bootstrap_servers,
+            reason,
+        )
+        self._draining = True
+        try:
+            _fail_everything(broken)
+        finally:
+            self._draining = False
+        return self.producer
+
     def _serve(self) -> None:
         # poll(0) then sleep, rather than a blocking poll(): a thread blocked in poll() takes
         # the delivery reports a concurrent flush() waits for, and flush() then only notices
         # at its next internal wake-up (~10 ms per call instead of ~0.1 ms).
         while not self._stopping.wait(_POLL_INTERVAL_S):
+            broken = self._broken
+            if broken is not None:
+                self.renew(*broken)
             if self._flushing:
                 continue
+            producer = self.producer
             try:
-                self.producer.poll(0)
+                producer.poll(0)
+            except KafkaException as exc:
+                if is_fatal(exc):
+                    self.renew(producer, f"fatal error: {exc.args[0].str()}")
+                else:
+                    logger.exception("error while serving Kafka delivery reports")
             except Exception:
                 # Delivery handlers catch their own errors; anything else must not end polling.
                 logger.exception("error while serving Kafka delivery reports")
@@ -56,8 +110,13 @@ class SharedProducer:
         """Send and wait for everything queued (up to ``timeout`` s); returns what is left."""
         with self._flush_lock:
             self._flushing += 1
+        producer = self.producer
         try:
-            return int(self.producer.flush(timeout))
+            return int(producer.flush(timeout))
+        except KafkaException as exc:
+            if not is_fatal(exc):
+                raise
+            return len(self.renew(producer, f"fatal error: {exc.args[0].str()}"))
         finally:
             with self._flush_lock:
                 self._flushing -= 1
@@ -86,6 +145,23 @@ class SharedProducer:
                 left,
             )
         return left
+
+
+def _fail_everything(producer: Producer) -> None:
+    """Fail every record ``producer`` holds through its delivery callbacks, at once."""
+    try:
+        producer.purge()
+    except KafkaException:
+        logger.exception("could not purge the records of a replaced Kafka producer")
+    # A producer in a fatal state raises that error from the first calls that serve its
+    # reports, before it serves them: try a few times.
+    for _ in range(_DRAIN_ATTEMPTS):
+        try:
+            producer.flush(0)
+            return
+        except KafkaException:
+            continue
+    logger.error("a replaced Kafka producer still held %d record(s)", len(producer))
 
 
 _lock = threading.Lock()

@@ -7,14 +7,19 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaError, KafkaException
 from typing_extensions import override
 
 from openfactory import _clock
 from openfactory.errors import ConfigurationError, TransportError
 from openfactory.kafka._clients import logger, to_record, translate, validate_config
 from openfactory.kafka._consumer import KafkaSubscription, open_subscription, reset_readers
-from openfactory.kafka._producer import acquire_producer, release_producer, reset_producers
+from openfactory.kafka._producer import (
+    acquire_producer,
+    is_fatal,
+    release_producer,
+    reset_producers,
+)
 from openfactory.transport import (
     KSQLDB,
     DeliveryCallback,
@@ -72,7 +77,6 @@ class KafkaTransport(Transport):
         self.bootstrap_servers = bootstrap_servers.strip()
         self.ksql_client = ksql_client
         self._shared = acquire_producer(self.bootstrap_servers, self._config)
-        self._producer = self._shared.producer
         on_delivery = self._on_delivery
 
         # Built once, and a single frame that returns at once on success: the producer's
@@ -110,28 +114,46 @@ class KafkaTransport(Transport):
         callback = (
             self._report_failure if on_delivery is None else partial(self._on_delivery, on_delivery)
         )
+        producer = self._shared.producer
         try:
-            self._producer.produce(topic, value, key, on_delivery=callback)
+            producer.produce(topic, value, key, on_delivery=callback)
         except BufferError:
             self._produce_when_room(topic, key, value, callback)
-        except (KafkaException, RuntimeError) as exc:
-            # RuntimeError: the shared producer was closed by a concurrent close().
+        except KafkaException as exc:
+            if not is_fatal(exc):
+                raise translate(exc, f"cannot publish to {topic!r} for key {key!r}") from exc
+            # Dead for good (e.g. its producer id unknown to a broker that lost its state):
+            # a new producer, and this record on it.
+            producer = self._shared.renew(producer, f"fatal error: {exc.args[0].str()}")
+            try:
+                producer.produce(topic, value, key, on_delivery=callback)
+            except (BufferError, KafkaException) as again:
+                raise translate(again, f"cannot publish to {topic!r} for key {key!r}") from exc
+        except RuntimeError as exc:
+            # The shared producer was closed by a concurrent close().
             raise translate(exc, f"cannot publish to {topic!r} for key {key!r}") from exc
-        self._producer.poll(0)
+        try:
+            producer.poll(0)
+        except KafkaException as exc:
+            # Serving reports is also where a producer reports its own fatal error.
+            if not is_fatal(exc):
+                raise translate(exc, "cannot serve Kafka delivery reports") from exc
+            self._shared.renew(producer, f"fatal error: {exc.args[0].str()}")
 
     def _produce_when_room(self, topic: str, key: str, value: bytes | None, callback: Any) -> None:
         deadline = _clock.monotonic() + self.queue_full_timeout
         while True:
             # Serving delivery reports is what frees room in librdkafka's queue.
-            self._producer.poll(0.05)
+            producer = self._shared.producer
+            producer.poll(0.05)
             try:
-                self._producer.produce(topic, value, key, on_delivery=callback)
+                producer.produce(topic, value, key, on_delivery=callback)
                 return
             except BufferError as exc:
                 if _clock.monotonic() >= deadline:
                     raise TransportError(
                         f"cannot publish to {topic!r} for key {key!r}: the producer queue "
-                        f"({len(self._producer)} records) stayed full for "
+                        f"({len(producer)} records) stayed full for "
                         f"{self.queue_full_timeout}s; is the broker at "
                         f"{self.bootstrap_servers!r} reachable?"
                     ) from exc
@@ -146,6 +168,9 @@ class KafkaTransport(Transport):
                 self._report(DeliveryReport(to_record(message)), on_delivery)
             else:
                 reason = f"{error.str()} ({error.name()})"
+                if error.code() == KafkaError.PRODUCER_FENCED:
+                    # A fenced producer is refused every record from now on: replace it.
+                    self._shared.mark_broken(self._shared.producer, reason)
                 self._report(DeliveryReport(_undelivered(message), reason), on_delivery)
         except Exception:
             # Raised here it would surface in whichever thread polled the producer.
@@ -153,7 +178,7 @@ class KafkaTransport(Transport):
 
     def pending(self) -> int:
         """Records queued in the shared producer (of every transport using it) not yet delivered."""
-        return 0 if self._released else len(self._producer)
+        return 0 if self._released else len(self._shared.producer)
 
     @override
     def subscribe(self, topic: str, key: str | None, callback: RecordCallback) -> Subscription:
