@@ -17,30 +17,27 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import logging
-import os
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import uuid
 import weakref
 from types import FrameType, TracebackType
-from typing import IO, Any
+from typing import IO
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka import KafkaException
 
 from openfactory import _clock
 from openfactory.errors import ConfigurationError, TransportError
-from openfactory.kafka.clients import to_record
+from openfactory.testing.loopback._process import end_process, free_port, wait_until_stopped
+from openfactory.testing.loopback._topics import admin_client, create_topic, read_to_end
 from openfactory.transport import Record
 
 __all__ = ["TansuBroker", "main", "tansu_binary"]
 
 logger = logging.getLogger("openfactory.testing.loopback.tansu")
-_librdkafka_logger = logging.getLogger("openfactory.testing.loopback.librdkafka")
 
 _RETRY_S = 0.02  # between connection attempts while the broker starts
 
@@ -105,17 +102,17 @@ class TansuBroker:
         # the port was ours to choose; a restart must keep its port).
         attempts = 3 if self._port is None else 1
         for attempt in range(attempts):
-            port = self._port or _free_port(self.host)
+            port = self._port or free_port(self.host)
             process = self._spawn(binary, port)
             try:
                 self._wait_ready(process, port, timeout)
             except TransportError:
-                _end(process)
+                end_process(process)
                 if attempt + 1 == attempts:
                     raise
                 continue
             self._port, self._process, self._paused = port, process, False
-            self._finalizer = weakref.finalize(self, _end, process)
+            self._finalizer = weakref.finalize(self, end_process, process)
             logger.info("Tansu broker running at %s (pid %d)", self.bootstrap_servers, process.pid)
             return self
         raise AssertionError("unreachable")  # pragma: no cover
@@ -128,7 +125,7 @@ class TansuBroker:
         """
         process, self._process = self._process, None
         if process is not None:
-            _end(process)
+            end_process(process)
             logger.info("Tansu broker at %s stopped", self.bootstrap_servers)
         if self._finalizer is not None:
             self._finalizer.detach()
@@ -147,14 +144,14 @@ class TansuBroker:
         """
         process = self._require_running("pause")
         process.send_signal(signal.SIGSTOP)
-        _wait_state(process.pid, stopped=True, timeout=timeout)
+        wait_until_stopped(process.pid, True, timeout)
         self._paused = True
 
     def resume(self, timeout: float = 5.0) -> None:
         """Let a paused broker run again (SIGCONT); a no-op if it is not paused."""
         process = self._require_running("resume")
         process.send_signal(signal.SIGCONT)
-        _wait_state(process.pid, stopped=False, timeout=timeout)
+        wait_until_stopped(process.pid, False, timeout)
         self._paused = False
 
     def kill(self) -> None:
@@ -163,7 +160,7 @@ class TansuBroker:
         process, self._process = self._process, None
         if process is None:
             raise TransportError("cannot kill the Tansu broker: it is not running")
-        _end(process)
+        end_process(process)
         if self._finalizer is not None:
             self._finalizer.detach()
             self._finalizer = None
@@ -226,67 +223,13 @@ class TansuBroker:
         if isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 1:
             raise ConfigurationError(f"partitions must be an int >= 1, got {partitions!r}")
         self._require_running("create a topic on")
-        admin = _admin(self.bootstrap_servers)
-        future = admin.create_topics(
-            [NewTopic(name, num_partitions=partitions, replication_factor=1)],
-            request_timeout=timeout,
-        )[name]
-        try:
-            future.result(timeout)
-        except KafkaException as exc:
-            error = exc.args[0] if exc.args else None
-            if not (
-                isinstance(error, KafkaError) and error.code() == KafkaError.TOPIC_ALREADY_EXISTS
-            ):
-                raise TransportError(f"cannot create topic {name!r}: {exc}") from exc
-        held = self._partitions(name, timeout)
-        if not held:
-            raise TransportError(f"topic {name!r} has no partitions after being created")
-        return len(held)
+        return create_topic(self.bootstrap_servers, name, partitions, timeout)
 
     def consume_all(self, topic: str, timeout: float = 5.0) -> list[Record]:
         """Every record on ``topic`` up to its current end, in (partition, offset) order; a topic
         that does not exist has none. Raises ``TransportError`` past ``timeout`` seconds."""
         self._require_running("read")
-        partitions = self._partitions(topic, timeout)
-        if not partitions:
-            return []
-        # The end of each partition is taken from fetch responses (partition EOF): Tansu's
-        # ListOffsets answers a wrong end offset for batches of several records (README).
-        settings: dict[str, Any] = {
-            "bootstrap.servers": self.bootstrap_servers,
-            "group.id": f"tansu-rig-{uuid.uuid4()}",
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-            "fetch.wait.max.ms": 10,
-            "logger": _librdkafka_logger,
-        }
-        consumer = Consumer(settings)
-        try:
-            consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
-            unfinished, records = set(partitions), list[Record]()
-            deadline = _clock.monotonic() + timeout
-            while unfinished:
-                if _clock.monotonic() >= deadline:
-                    raise TransportError(
-                        f"read {len(records)} records of {topic!r} in {timeout}s; "
-                        f"partitions {sorted(unfinished)} unfinished"
-                    )
-                message = consumer.poll(0.05)
-                if message is None:
-                    continue
-                error = message.error()
-                if error is None:
-                    records.append(to_record(message))
-                elif error.code() == KafkaError._PARTITION_EOF:
-                    unfinished.discard(message.partition())
-                else:
-                    raise TransportError(f"cannot read topic {topic!r}: {error}")
-            return sorted(records, key=lambda r: (r.partition, r.offset))
-        except KafkaException as exc:
-            raise TransportError(f"cannot read topic {topic!r}: {exc}") from exc
-        finally:
-            consumer.close()
+        return read_to_end(self.bootstrap_servers, topic, timeout)
 
     # internals --------------------------------------------------------------------------
     def _spawn(self, binary: str, port: int) -> subprocess.Popen[bytes]:
@@ -334,23 +277,14 @@ class TansuBroker:
                     ) from None
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(_RETRY_S)  # an early exit ends the wait at once
-        admin = _admin(f"{self.host}:{port}")
         try:
-            admin.list_topics(timeout=max(deadline - _clock.monotonic(), 0.5))
+            admin_client(f"{self.host}:{port}").list_topics(
+                timeout=max(deadline - _clock.monotonic(), 0.5)
+            )
         except KafkaException as exc:
             raise TransportError(
                 f"the Tansu broker on port {port} did not answer a metadata request: {exc}"
             ) from exc
-
-    def _partitions(self, topic: str, timeout: float) -> list[int]:
-        admin = _admin(self.bootstrap_servers)
-        try:
-            held = admin.list_topics(topic, timeout=timeout).topics.get(topic)
-        except KafkaException as exc:
-            raise TransportError(f"cannot read metadata of topic {topic!r}: {exc}") from exc
-        if held is None or held.error is not None:
-            return []
-        return sorted(held.partitions)
 
     def _require_running(self, doing: str) -> subprocess.Popen[bytes]:
         if self._process is None or self._process.poll() is not None:
@@ -374,52 +308,6 @@ class TansuBroker:
         state = "paused" if self.paused else "running" if self.running else "not running"
         where = f"{self.host}:{self._port}" if self._port else "no port yet"
         return f"TansuBroker({where}, {state})"
-
-
-def _admin(bootstrap_servers: str) -> AdminClient:
-    settings: dict[str, Any] = {
-        "bootstrap.servers": bootstrap_servers,
-        "logger": _librdkafka_logger,
-    }
-    return AdminClient(settings)
-
-
-def _free_port(host: str) -> int:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
-
-
-def _end(process: subprocess.Popen[bytes]) -> None:
-    """SIGKILL ``process`` (paused or not) and reap it."""
-    if process.poll() is None:
-        process.kill()
-    process.wait()
-
-
-def _wait_state(pid: int, *, stopped: bool, timeout: float) -> None:
-    """Wait until process ``pid`` is (or is no longer) stopped by a signal; Linux only, elsewhere
-    the signal is trusted to have landed."""
-    stat = f"/proc/{pid}/stat"
-    if not os.path.exists(stat):
-        return
-    deadline = _clock.monotonic() + timeout
-    while True:
-        try:
-            with open(stat) as handle:
-                # The state follows the command name in parentheses, which may hold spaces.
-                state = handle.read().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            return  # the process is gone: nothing left to wait for
-        if (state in ("T", "t")) == stopped:
-            return
-        if _clock.monotonic() >= deadline:
-            raise TransportError(
-                f"the Tansu broker (pid {pid}) did not {'stop' if stopped else 'continue'} "
-                f"within {timeout}s (state {state!r})"
-            )
-        _clock.sleep(0.005)  # process state changes raise no event to wait on
 
 
 def main() -> int:

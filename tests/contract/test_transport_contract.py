@@ -180,7 +180,9 @@ def test_a_batch_published_before_subscribe_is_not_delivered(
     transport: Transport, topic: str, collect: Callable, kind: str, request: pytest.FixtureRequest
 ) -> None:
     if kind == "tansu":
-        request.applymarker(pytest.mark.xfail(reason=TANSU_END_OFFSET, strict=True))
+        # Not strict: when the producer happens to send the last record in a batch of its own,
+        # Tansu's end offset is right (tests/kafka/test_broker_differences.py shows it plainly).
+        request.applymarker(pytest.mark.xfail(reason=TANSU_END_OFFSET, strict=False))
     for i in range(10):
         transport.publish(topic, "k", b"old-%d" % i)  # sent to the broker as one batch
     assert transport.flush(5).undelivered == 0
