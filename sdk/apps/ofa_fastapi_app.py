@@ -183,7 +183,7 @@ class OpenFactoryFastAPIApp(OpenFactoryApp):
         return _UvicornServer(self.api, host, port, level, self.log_http_requests, self.root_path)
 
 
-class _QuietSignalsServer(uvicorn.Server):
+class _NoSignalCaptureServer(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         # The app owns SIGINT/SIGTERM (its handler stops the run): uvicorn must not take them
@@ -207,7 +207,7 @@ class _UvicornServer:
             access_log=access_log,
             root_path=root_path,
         )
-        self._server = _QuietSignalsServer(config)
+        self._server = _NoSignalCaptureServer(config)
 
     async def serve(self) -> None:
         try:

@@ -28,7 +28,6 @@ httpx = pytest.importorskip("httpx")
 from werkzeug.middleware.proxy_fix import ProxyFix  # noqa: E402
 
 from openfactory.apps import OpenFactoryFastAPIApp, OpenFactoryFlaskApp  # noqa: E402
-from openfactory.apps.ofa_flask_app import QuietWSGIRequestHandler  # noqa: E402
 
 REFUSED = "{} does NOT support 'main_loop'. Use 'async_main_loop' instead."
 
@@ -192,13 +191,6 @@ def test_create_flask_app_hook_and_an_application_root_of_its_own(
     assert (app.app.name, app.app.config["APPLICATION_ROOT"]) == ("custom", "/mine")
 
 
-def test_quiet_request_handler_logs_no_request_line() -> None:
-    from werkzeug.serving import WSGIRequestHandler
-
-    assert issubclass(QuietWSGIRequestHandler, WSGIRequestHandler)
-    assert QuietWSGIRequestHandler.log_request is not WSGIRequestHandler.log_request
-
-
 # main_loop is refused ---------------------------------------------------------------------------
 @pytest.mark.parametrize("base", [OpenFactoryFastAPIApp, OpenFactoryFlaskApp])
 def test_main_loop_is_refused_at_run_time(
@@ -355,7 +347,8 @@ def test_loop_that_ends_stops_the_server(
     assert refused(port)
     assert avail_values(ksqldb, "DEV-UUID")[-1] == "UNAVAILABLE"
     assert ("conveyor jammed" in caplog.text) == (ends == "raises")
-    assert logged_request_lines(caplog, capsys) == []  # log_http_requests=False
+    # log_http_requests=False: uvicorn's access log is off, werkzeug has QuietWSGIRequestHandler.
+    assert logged_request_lines(caplog, capsys) == []
 
 
 def test_fastapi_server_keeps_serving_after_the_loop_returns(
