@@ -118,7 +118,7 @@ class WebRunner:
             tasks.append(asyncio.ensure_future(app.async_main_loop()))
             supervisor = asyncio.ensure_future(self._supervise(tasks[0], tasks[1]))
             # The app's signal handler cancels _main_task: a stop request ends the supervisor.
-            object.__setattr__(app, "_main_task", supervisor)
+            app._main_task = supervisor
             installed = app._install_loop_signal_handlers(loop)
             self.serving.set()
             await supervisor
@@ -130,7 +130,7 @@ class WebRunner:
         finally:
             for signum in installed:
                 loop.remove_signal_handler(signum)
-            object.__setattr__(app, "_main_task", None)
+            app._main_task = None
             try:
                 await self._stop(server, tasks)
             finally:

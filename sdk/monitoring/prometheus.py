@@ -14,9 +14,9 @@ from typing import Any, Final, Protocol
 
 from openfactory.errors import ConfigurationError, TransportError
 from openfactory.transport import DeliveryReport, Transport
-from openfactory.transport.wire import encode_json
+from openfactory.transport.wire import METRICS_TARGETS_TABLE, encode_json
 
-METRICS_TARGETS_SOURCE: Final = "METRICS_TARGETS_SOURCE"
+METRICS_TARGETS_SOURCE: Final = METRICS_TARGETS_TABLE
 PROMETHEUS_REGISTRY_TYPE: Final = "Prometheus.Registry"
 REGISTRY_QUERY: Final = (
     f"select ASSET_UUID from ASSETS_TYPE where TYPE='{PROMETHEUS_REGISTRY_TYPE}';"

@@ -32,19 +32,9 @@ from openfactory.apps import OpenFactoryFastAPIApp, OpenFactoryFlaskApp  # noqa:
 REFUSED = "{} does NOT support 'main_loop'. Use 'async_main_loop' instead."
 
 
-class MetricsKSQLDB(FakeKSQLDB):
-    """The fake ksqlDB with the platform's ``METRICS_TARGETS_SOURCE`` (section 9.5) in its
-    catalog, until the fake's own catalog has it."""
-
-    def get_kafka_topic(self, name: str) -> str:
-        if name.upper() == "METRICS_TARGETS_SOURCE":
-            return "metrics_targets_topic"
-        return super().get_kafka_topic(name)
-
-
 @pytest.fixture
-def ksqldb() -> MetricsKSQLDB:
-    return MetricsKSQLDB()
+def ksqldb() -> FakeKSQLDB:
+    return FakeKSQLDB()
 
 
 def asgi_get(app: OpenFactoryFastAPIApp, path: str) -> httpx.Response:
@@ -194,17 +184,17 @@ def test_create_flask_app_hook_and_an_application_root_of_its_own(
 # main_loop is refused ---------------------------------------------------------------------------
 @pytest.mark.parametrize("base", [OpenFactoryFastAPIApp, OpenFactoryFlaskApp])
 def test_main_loop_is_refused_at_run_time(
-    base: type, ksqldb: FakeKSQLDB, caplog: pytest.LogCaptureFixture
+    base: type, ksqldb: FakeKSQLDB, capsys: pytest.CaptureFixture[str]
 ) -> None:
     class Legacy(base):  # type: ignore[misc, valid-type]
         def main_loop(self) -> None:
             raise AssertionError("never called")
 
     app = Legacy(ksqldb, test_mode=True)
-    with caplog.at_level(logging.ERROR):
-        app.run()  # asyncio.run(async_run()): the error is logged, then the app shuts down
-    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert [r.exc_info[1].args for r in errors if r.exc_info] == [(REFUSED.format(base.__name__),)]
+    app.run()  # asyncio.run(async_run()): the error is logged, then the app shuts down
+    # The app's logger (its own handler, not propagated) writes to stderr.
+    errors = [line for line in capsys.readouterr().err.splitlines() if " ERROR " in line]
+    assert len(errors) == 1 and errors[0].endswith(REFUSED.format(base.__name__))
     assert avail_values(ksqldb, "DEV-UUID")[-1] == "UNAVAILABLE"
     assert app.shutdown().clean and app.server_port is None
 
@@ -269,12 +259,10 @@ def refused(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
-def logged_request_lines(
-    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
-) -> list[str]:
+def logged_request_lines(caplog: pytest.LogCaptureFixture, stdout: str) -> list[str]:
     """Access-log lines for GET /status: werkzeug logs through logging, uvicorn's access
     logger writes to stdout."""
-    lines = [r.getMessage() for r in caplog.records] + capsys.readouterr().out.splitlines()
+    lines = [r.getMessage() for r in caplog.records] + stdout.splitlines()
     return [line for line in lines if re.search(r'"GET (/apps/dev)?/status HTTP/1\.1"', line)]
 
 
@@ -306,7 +294,7 @@ def test_server_lifecycle_on_loopback(
     with caplog.at_level(logging.INFO):
         port, response, avail_while_serving = asyncio.run(scenario())
     assert response.status_code == 200 and response.json()["uuid"] == "DEV-UUID"
-    assert len(logged_request_lines(caplog, capsys)) == 1  # log_http_requests=True
+    assert len(logged_request_lines(caplog, capsys.readouterr().out)) == 1  # logged: the default
     assert avail_while_serving == "AVAILABLE"
     assert refused(port), "the server still accepts connections after the shutdown"
     assert app.server_port is None
@@ -346,9 +334,10 @@ def test_loop_that_ends_stops_the_server(
         port = asyncio.run(scenario())
     assert refused(port)
     assert avail_values(ksqldb, "DEV-UUID")[-1] == "UNAVAILABLE"
-    assert ("conveyor jammed" in caplog.text) == (ends == "raises")
+    captured = capsys.readouterr()
+    assert ("conveyor jammed" in captured.err) == (ends == "raises")
     # log_http_requests=False: uvicorn's access log is off, werkzeug has QuietWSGIRequestHandler.
-    assert logged_request_lines(caplog, capsys) == []
+    assert logged_request_lines(caplog, captured.out) == []
 
 
 def test_fastapi_server_keeps_serving_after_the_loop_returns(
@@ -379,17 +368,17 @@ def test_fastapi_server_keeps_serving_after_the_loop_returns(
 
 
 def test_a_busy_port_is_logged_and_the_app_shuts_down(
-    monkeypatch: pytest.MonkeyPatch, ksqldb: FakeKSQLDB, caplog: pytest.LogCaptureFixture
+    monkeypatch: pytest.MonkeyPatch, ksqldb: FakeKSQLDB, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]
         monkeypatch.setenv("PORT", str(port))
         for app_class in (ServedPress, ServedMixer):
-            caplog.clear()
             app = app_class(ksqldb, test_mode=True)
             app.run()
-            assert f"cannot listen on 127.0.0.1:{port}" in caplog.text
-            assert "set PORT to a free port" in caplog.text
+            logged = capsys.readouterr().err
+            assert f"cannot listen on 127.0.0.1:{port}" in logged
+            assert "set PORT to a free port" in logged
             assert avail_values(ksqldb, "DEV-UUID")[-1] == "UNAVAILABLE"
 
 

@@ -5,19 +5,19 @@ in memory (reference section 11, item 18)."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import pytest
 
 from openfactory.assets import Asset, AssetAttribute
 from openfactory.errors import ConfigurationError, DeliveryError, KSQLDBError, TransportError
+from openfactory.kafka import KSQLDBClient
 from openfactory.monitoring.utils import (
     deregister_prometheus_target,
     discover_prometheus_registry,
     register_prometheus_target,
 )
-from openfactory.testing import FakeKSQLDB
+from openfactory.testing import FakeBroker, FakeKSQLDB, embedded_broker, embedded_ksqldb
 from openfactory.testing.memory import InMemoryTransport
 
 pytest.importorskip("flask", reason="CI installs the [flask] extra")
@@ -30,17 +30,11 @@ QUERY = "select ASSET_UUID from ASSETS_TYPE where TYPE='Prometheus.Registry';"
 
 
 class MetricsKSQLDB(FakeKSQLDB):
-    """The fake ksqlDB with the platform's ``METRICS_TARGETS_SOURCE`` (section 9.5) in its
-    catalog, until the fake's own catalog has it; it also records the pull queries made."""
+    """The fake ksqlDB, recording the pull queries it answers."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, broker: FakeBroker | None = None) -> None:
+        super().__init__(broker)
         self.queries: list[str] = []
-
-    def get_kafka_topic(self, name: str) -> str:
-        if name.upper() == "METRICS_TARGETS_SOURCE":
-            return TOPIC
-        return super().get_kafka_topic(name)
 
     def query(self, sql: str) -> list[dict[str, Any]]:
         self.queries.append(sql)
@@ -68,19 +62,25 @@ def targets(ksqldb: FakeKSQLDB) -> list[tuple[str | None, Any]]:
     return [(r.key, r.json()) for r in ksqldb.broker.records(TOPIC)]
 
 
+def scrape_target(ksqldb: FakeKSQLDB, uuid: str) -> list[dict[str, Any]]:
+    """What the platform's Prometheus registry reads: the row of ``METRICS_TARGETS_SOURCE``."""
+    return ksqldb.query(
+        f"SELECT HOST, PORT, PATH FROM METRICS_TARGETS_SOURCE WHERE APPLICATION_UUID='{uuid}';"
+    )
+
+
 @pytest.mark.parametrize("app_class", [OpenFactoryFastAPIApp, OpenFactoryFlaskApp])
 def test_register_prometheus_metrics_publishes_the_target(
     monkeypatch: pytest.MonkeyPatch,
     ksqldb: MetricsKSQLDB,
-    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
     app_class: type,
 ) -> None:
     deploy_asset(ksqldb, "PROMETHEUS-REGISTRY", "Prometheus.Registry")
     monkeypatch.setenv("APP_UUID", "Vision-Cell-2")
     app = app_class(ksqldb, test_mode=True)
-    with caplog.at_level(logging.INFO):
-        app.register_prometheus_metrics(9100)
-        app.register_prometheus_metrics(9100, metrics_path="/internal/metrics")
+    app.register_prometheus_metrics(9100)
+    app.register_prometheus_metrics(9100, metrics_path="/internal/metrics")
     assert QUERY in ksqldb.queries  # the platform's statement, verbatim
     assert targets(ksqldb) == [
         ("Vision-Cell-2", {"HOST": "vision-cell-2", "PORT": "9100", "PATH": "/metrics"}),
@@ -90,7 +90,9 @@ def test_register_prometheus_metrics_publishes_the_target(
     assert ksqldb.broker.records(TOPIC)[0].value == (
         b'{"HOST": "vision-cell-2", "PORT": "9100", "PATH": "/metrics"}'
     )
-    assert "PROMETHEUS-REGISTRY" in caplog.text
+    logged = capsys.readouterr().err  # the app's logger writes to stderr
+    assert "INFO registering metrics endpoint vision-cell-2:9100/metrics" in logged
+    assert "with Prometheus registry PROMETHEUS-REGISTRY" in logged
 
 
 def test_no_registry_deployed_is_an_error_and_publishes_nothing(ksqldb: MetricsKSQLDB) -> None:
@@ -99,6 +101,24 @@ def test_no_registry_deployed_is_an_error_and_publishes_nothing(ksqldb: MetricsK
     with pytest.raises(ConfigurationError, match=r"^No Prometheus Registry deployed"):
         app.register_prometheus_metrics(9100)
     assert targets(ksqldb) == []
+
+
+def test_test_mode_registers_in_memory_even_with_a_production_client() -> None:
+    # Upstream builds a Kafka producer here even in test mode; this SDK goes through the app's
+    # transport, in memory in test mode: neither the broker nor ksqlDB below is contacted.
+    deploy_asset(embedded_ksqldb(), "PROMETHEUS-REGISTRY", "Prometheus.Registry")
+    app = OpenFactoryFastAPIApp(
+        KSQLDBClient("http://ksqldb.invalid:8088"),
+        bootstrap_servers="kafka.invalid:9092",
+        test_mode=True,
+    )
+    app.register_prometheus_metrics(4000)
+    assert [r.json() for r in embedded_broker().records(TOPIC, "DEV-UUID")] == [
+        {"HOST": "dev-uuid", "PORT": "4000", "PATH": "/metrics"}
+    ]
+    assert scrape_target(embedded_ksqldb(), "DEV-UUID") == [
+        {"HOST": "dev-uuid", "PORT": "4000", "PATH": "/metrics"}
+    ]
 
 
 def test_the_target_goes_through_the_apps_transport(
@@ -130,7 +150,9 @@ def test_register_and_deregister_a_target(
     ksqldb: MetricsKSQLDB, transport: InMemoryTransport
 ) -> None:
     register_prometheus_target(transport, "OVEN-3", 8000, "/prom")
+    assert scrape_target(ksqldb, "OVEN-3") == [{"HOST": "oven-3", "PORT": "8000", "PATH": "/prom"}]
     deregister_prometheus_target(transport, "OVEN-3")
+    assert scrape_target(ksqldb, "OVEN-3") == []
     records = ksqldb.broker.records(TOPIC, "OVEN-3")
     assert [r.json() for r in records] == [
         {"HOST": "oven-3", "PORT": "8000", "PATH": "/prom"},
