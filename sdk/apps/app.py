@@ -19,6 +19,7 @@ from openfactory.apps.methods import MethodSpec, collect_methods
 from openfactory.apps.shutdown import AVAILABILITY_ID, Shutdown, ShutdownReport, availability
 from openfactory.assets.asset import Asset
 from openfactory.assets.attribute import AssetAttribute, command_method
+from openfactory.monitoring import prometheus
 from openfactory.storage import storage_from_env
 from openfactory.transport import KSQLDB, Transport
 from openfactory.transport.wire import METHOD_TAG
@@ -219,6 +220,18 @@ class OpenFactoryApp(Asset):
         """Finish the commands already received, then release the asset (idempotent)."""
         self._dispatcher.close()
         super().close()
+
+    def register_prometheus_metrics(
+        self, metrics_port: int, metrics_path: str = "/metrics"
+    ) -> None:
+        """Register this app's metrics endpoint with the platform's Prometheus registry.
+
+        Raises ``ConfigurationError`` ("No Prometheus Registry deployed") when the cluster has
+        none; see ``openfactory.monitoring.register_prometheus_metrics``.
+        """
+        prometheus.register_prometheus_metrics(
+            self.transport, self.asset_uuid, self.logger, metrics_port, metrics_path
+        )
 
     def add_command_observer(self, observer: CommandObserver) -> None:
         """Call ``observer(CommandOutcome)`` after each command runs, fails or is rejected."""

@@ -22,7 +22,6 @@ from openfactory.apps.web import (
     missing_extra,
 )
 from openfactory.errors import ConfigurationError
-from openfactory.monitoring import prometheus
 from openfactory.transport import KSQLDB, Transport
 
 try:
@@ -165,18 +164,6 @@ class OpenFactoryFastAPIApp(OpenFactoryApp):
             self.api.router.routes.remove(route)  # so that the call can be made again
             raise
         self._metrics_paths.add(path)
-
-    def register_prometheus_metrics(
-        self, metrics_port: int, metrics_path: str = "/metrics"
-    ) -> None:
-        """Register this app's metrics endpoint with the platform's Prometheus registry.
-
-        Raises ``ConfigurationError`` ("No Prometheus Registry deployed") when the cluster has
-        none; see ``openfactory.monitoring.register_prometheus_metrics``.
-        """
-        prometheus.register_prometheus_metrics(
-            self.transport, self.asset_uuid, self.logger, metrics_port, metrics_path
-        )
 
     def _open_server(self, host: str, port: int) -> _UvicornServer:
         level = logging.getLevelName(self.logger.getEffectiveLevel()).lower()

@@ -18,7 +18,6 @@ from openfactory.apps.web import (
     listen_socket,
     missing_extra,
 )
-from openfactory.monitoring import prometheus
 from openfactory.transport import KSQLDB, Transport
 
 try:
@@ -126,18 +125,6 @@ class OpenFactoryFlaskApp(OpenFactoryApp):
         ``timeout`` seconds."""
         await asyncio.wait_for(self._web.serving.wait(), timeout)
         return self._web.port or 0
-
-    def register_prometheus_metrics(
-        self, metrics_port: int, metrics_path: str = "/metrics"
-    ) -> None:
-        """Register this app's metrics endpoint with the platform's Prometheus registry.
-
-        Raises ``ConfigurationError`` ("No Prometheus Registry deployed") when the cluster has
-        none; see ``openfactory.monitoring.register_prometheus_metrics``.
-        """
-        prometheus.register_prometheus_metrics(
-            self.transport, self.asset_uuid, self.logger, metrics_port, metrics_path
-        )
 
     def _open_server(self, host: str, port: int) -> _WerkzeugServer:
         handler = None if self.log_http_requests else QuietWSGIRequestHandler
