@@ -16,6 +16,7 @@ import pytest
 
 from openfactory.backends import override_transport
 from openfactory.errors import KSQLDBError, TransportError
+from openfactory.logging.configure import PROPAGATE_ENV
 from openfactory.testing import require_harness
 from openfactory.testing.memory import FakeBroker, FakeKSQLDB
 
@@ -48,6 +49,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "ofa_cluster: the test needs a real Kafka/ksqlDB cluster or --ofa-fake-broker"
     )
+
+
+@pytest.fixture(autouse=True)
+def _ofa_app_logs_reach_caplog(monkeypatch: pytest.MonkeyPatch) -> None:
+    # App loggers do not propagate (as on the platform), so pytest's caplog would never see
+    # them; apps built during a test let their records reach the root logger too.
+    monkeypatch.setenv(PROPAGATE_ENV, "1")
 
 
 @pytest.fixture

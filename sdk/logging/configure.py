@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import weakref
 
 from openfactory.errors import ConfigurationError
 from openfactory.logging.backends import LoggerBackend, backend_from_env
 from openfactory.logging.loggers import OpenFactoryLogger, openfactory_logger
+
+PROPAGATE_ENV = "OPENFACTORY_LOG_PROPAGATE"
+"""Set to ``1`` to let app loggers also pass records to the root logger (the pytest plugin sets it
+for each test, so ``caplog`` sees what an app logs); off by default, as on the platform."""
 
 _LEVEL_NAMES = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG", "NOTSET")
 
@@ -46,7 +51,8 @@ def configure_logger(
     *,
     backend: LoggerBackend | None = None,
 ) -> OpenFactoryLogger:
-    """The logger ``name`` as an ``OpenFactoryLogger``: level set, ``propagate`` off, handlers
+    """The logger ``name`` as an ``OpenFactoryLogger``: level set, ``propagate`` off (on when
+    ``OPENFACTORY_LOG_PROPAGATE=1``), handlers
     of ``backend`` (default: the one ``OPENFACTORY_LOG_BACKEND`` names) with text lines
     prefixed ``[<prefix>]``.
 
@@ -60,7 +66,7 @@ def configure_logger(
     logger = openfactory_logger(name)
     _install(logger, chosen, prefix)
     logger.setLevel(number)
-    logger.propagate = False
+    logger.propagate = os.environ.get(PROPAGATE_ENV, "").strip().lower() in ("1", "true", "yes")
     return logger
 
 

@@ -19,10 +19,27 @@ from openfactory.kafka import KSQLDBClient
 from openfactory.logging import configure_logger
 from openfactory.logging.backends.loki import LokiLoggerBackend
 from openfactory.logging.backends.text import TextLoggerBackend
+from openfactory.logging.configure import PROPAGATE_ENV
 from openfactory.logging.formatters import JsonFormatter, PrefixFormatter
 from openfactory.logging.loggers import OpenFactoryLogger, OpenFactoryLoggerAdapter
 from openfactory.setup_logging import PrefixFormatter as LegacyPrefixFormatter
 from openfactory.setup_logging import configure_prefixed_logger, setup_third_party_loggers
+
+
+@pytest.fixture(autouse=True)
+def _platform_propagation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests pin the platform's loggers (no propagation): undo the plugin's caplog switch."""
+    monkeypatch.delenv(PROPAGATE_ENV, raising=False)
+
+
+def test_propagation_is_switched_on_only_by_its_environment_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(PROPAGATE_ENV, "1")
+    assert configure_logger("propagating-logger").propagate is True
+    monkeypatch.setenv(PROPAGATE_ENV, "0")
+    assert configure_logger("propagating-logger").propagate is False
+
 
 TEXT_LINE = re.compile(r"\[(?P<prefix>[^\]]+)\] \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\) (?P<rest>.*)")
 UTC_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00")

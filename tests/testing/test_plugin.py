@@ -105,3 +105,11 @@ def test_real_protocol_fixtures(lamp: pytest.Pytester) -> None:
         """
     )
     lamp.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_caplog_sees_what_an_app_logs(ofa_app, caplog) -> None:
+    from demo_app import DemoApp
+
+    app = ofa_app.build(DemoApp, "CAPLOG-APP")
+    ofa_app.call(app, "move_axis", x="1", y="2")
+    assert "Moving axis to x=1.0, y=2.0" in caplog.text
