@@ -11,7 +11,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from openfactory.apps.app import OpenFactoryApp
-from openfactory.apps.declared import ConditionAttribute, EventAttribute, SampleAttribute
+from openfactory.apps.declared import (
+    AttributeField,
+    ConditionAttribute,
+    EventAttribute,
+    SampleAttribute,
+)
 from openfactory.apps.dispatch import CommandOutcome
 from openfactory.apps.methods import ofa_method
 from openfactory.apps.shutdown import ShutdownReport
@@ -21,6 +26,7 @@ if TYPE_CHECKING:
     from openfactory.apps.ofa_flask_app import OpenFactoryFlaskApp
 
 __all__ = [
+    "AttributeField",
     "CommandOutcome",
     "ConditionAttribute",
     "EventAttribute",

@@ -5,30 +5,44 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import signal
 import threading
 import weakref
 from types import FrameType
+from typing import Any
 
 from openfactory._version import OPENFACTORY_LICENSE, OPENFACTORY_MANUFACTURER, __version__
-from openfactory.apps.declared import declared_attributes
-from openfactory.apps.dispatch import CommandDispatcher, CommandObserver
+from openfactory.apps.declared import (
+    EnvironmentAttribute,
+    EventAttribute,
+    OpenFactoryAppMeta,
+    check_declared_types,
+)
+from openfactory.apps.dispatch import PLACEHOLDER, CommandDispatcher, CommandObserver
 from openfactory.apps.environment import app_logger, app_uuid_from_env
 from openfactory.apps.methods import MethodSpec, collect_methods
 from openfactory.apps.shutdown import AVAILABILITY_ID, Shutdown, ShutdownReport, availability
 from openfactory.assets.asset import Asset
 from openfactory.assets.attribute import AssetAttribute, command_method
+from openfactory.errors import OFAException
 from openfactory.monitoring import prometheus
 from openfactory.storage import storage_from_env
 from openfactory.transport import KSQLDB, Transport
-from openfactory.transport.wire import METHOD_TAG
+from openfactory.transport.wire import COMMAND_SUFFIX, COMMAND_TAG, METHOD_TAG
+from openfactory.utils.asset_producer import AssetProducer
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # Scanning a class for @ofa_method costs more than building the app; classes rarely change.
 _METHODS_BY_CLASS: weakref.WeakKeyDictionary[type, dict[str, MethodSpec]] = (
     weakref.WeakKeyDictionary()
 )
+_METHOD_NAMES_BY_CLASS: weakref.WeakKeyDictionary[type, frozenset[str]] = (
+    weakref.WeakKeyDictionary()
+)
+_BANNER_WIDTH = 60
+_LABEL_WIDTH = 29
 
 
 def _methods_of(cls: type) -> dict[str, MethodSpec]:
@@ -38,17 +52,47 @@ def _methods_of(cls: type) -> dict[str, MethodSpec]:
     return methods
 
 
+def _method_names(cls: type) -> frozenset[str]:
+    """The names an app of class ``cls`` cannot assign: its methods' and their functions'."""
+    names = _METHOD_NAMES_BY_CLASS.get(cls)
+    if names is None:
+        methods = _methods_of(cls).values()
+        names = frozenset(s.name for s in methods) | frozenset(s.function_name for s in methods)
+        _METHOD_NAMES_BY_CLASS[cls] = names
+    return names
+
+
 class _StopRequested(BaseException):
     """Raised into the main loop by a signal; BaseException so ``except Exception`` can't eat it."""
 
 
-class OpenFactoryApp(Asset):
+class OpenFactoryApp(Asset, metaclass=OpenFactoryAppMeta):
     """Generic OpenFactory application: an ``Asset`` with metadata, logging and a lifecycle.
 
     Subclasses implement ``main_loop()`` (started by ``run()``) or ``async_main_loop()``
-    (started by ``async_run()``). Raises ``ConfigurationError`` at construction for a bad
-    environment (``APP_UUID``/``SWARM_*``, ``STORAGE``, no broker configured).
+    (started by ``async_run()``). Built, an app publishes (reference section 9.2) each method's
+    contract and its empty ``<method>_CMD`` placeholder, then its declared attributes: the
+    standard ones below (``avail`` ``UNAVAILABLE`` first), then the subclasses'. Raises
+    ``ConfigurationError`` (a ``ValueError``) at construction for a bad environment
+    (``APP_UUID``/``SWARM_*``, ``STORAGE``, no broker configured) or a declared attribute of
+    an invalid type.
     """
+
+    avail = EventAttribute(value="UNAVAILABLE", tag="Availability")
+    application_version = EnvironmentAttribute(
+        "APPLICATION_VERSION", "latest", "Application.Version"
+    )
+    application_manufacturer = EnvironmentAttribute(
+        "APPLICATION_MANUFACTURER", "OpenFactoryIO", "Application.Manufacturer"
+    )
+    application_license = EnvironmentAttribute(
+        "APPLICATION_LICENSE", "BSD-3-Clause license", "Application.License"
+    )
+    openfactory_manufacturer = EventAttribute(
+        value=OPENFACTORY_MANUFACTURER, tag="Library.Manufacturer"
+    )
+    openfactory_license = EventAttribute(value=OPENFACTORY_LICENSE, tag="Library.License")
+    openfactory_version = EventAttribute(value=__version__, tag="Library.Version")
 
     def __init__(
         self,
@@ -61,6 +105,10 @@ class OpenFactoryApp(Asset):
         transport: Transport | None = None,
     ) -> None:
         uuid = app_uuid_from_env()
+        if not test_mode:
+            # The platform library reads neither in test mode (reference section 3.1).
+            bootstrap_servers = bootstrap_servers or os.getenv("KAFKA_BROKER")
+            asset_router_url = asset_router_url or os.getenv("ASSET_ROUTER_URL")
         # Public fields set before super().__init__ are plain attributes (see Asset).
         self.logger = app_logger(uuid, loglevel)
         self.storage = storage_from_env()
@@ -71,63 +119,78 @@ class OpenFactoryApp(Asset):
         self._main_task: asyncio.Future[None] | None = None
         self._stop_reason: str | None = None
         self._dispatcher = CommandDispatcher(self, self._methods, self.logger)
+        # Checked before anything is published: a bad type must not leave a half-registered app.
+        declared = check_declared_types(type(self))
         super().__init__(
-            uuid,
-            ksqlClient,
-            bootstrap_servers or os.getenv("KAFKA_BROKER"),
-            asset_router_url or os.getenv("ASSET_ROUTER_URL"),
-            test_mode,
-            transport=transport,
+            uuid, ksqlClient, bootstrap_servers, asset_router_url, test_mode, transport=transport
         )
-        for attribute_id, attribute in self._standard_attributes().items():
-            self.add_attribute(attribute_id, attribute)
-        for name, declared in declared_attributes(type(self)).items():
-            self.add_attribute(name, declared.initial())
         for spec in self._methods.values():
             self.add_attribute(
-                spec.name, AssetAttribute(spec.contract_json(), "Method", METHOD_TAG)
+                spec.name, AssetAttribute(value=spec.contract_json(), type="Method", tag=METHOD_TAG)
             )
+            # The platform's clients only send a command through an attribute they list.
+            self.add_attribute(
+                spec.name + COMMAND_SUFFIX,
+                AssetAttribute(value=PLACEHOLDER, type="OpenFactory", tag=COMMAND_TAG),
+            )
+        for name, field in declared.items():
+            self.add_attribute(name, field.initial())
         self._install_signal_handlers()
 
-    @staticmethod
-    def _standard_attributes() -> dict[str, AssetAttribute]:
-        def event(value: str, tag: str) -> AssetAttribute:
-            return AssetAttribute(value, "Events", tag)
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _method_names(type(self)):
+            raise OFAException(
+                f"{name} is an Asset method. It can not be assigned. (an @ofa_method of "
+                f"{type(self).__name__}: give the value another name)"
+            )
+        super().__setattr__(name, value)
 
-        return {
-            "application_version": event(
-                os.getenv("APPLICATION_VERSION", "latest"), "Application.Version"
-            ),
-            "application_manufacturer": event(
-                os.getenv("APPLICATION_MANUFACTURER", "OpenFactoryIO"), "Application.Manufacturer"
-            ),
-            "application_license": event(
-                os.getenv("APPLICATION_LICENSE", "BSD-3-Clause license"), "Application.License"
-            ),
-            "openfactory_manufacturer": event(OPENFACTORY_MANUFACTURER, "Library.Manufacturer"),
-            "openfactory_license": event(OPENFACTORY_LICENSE, "Library.License"),
-            "openfactory_version": event(__version__, "Library.Version"),
-        }
+    @functools.cached_property
+    def producer(self) -> AssetProducer:
+        """The platform library's producer of asset records, on this app's transport:
+        ``producer.send_asset_attribute(uuid, AssetAttribute(id=..., ...))`` publishes and
+        waits for the broker's acknowledgement."""
+        return AssetProducer(self.ksql, self.bootstrap_servers, transport=self.transport)
 
     # the documented lifecycle -------------------------------------------------------------
     def welcome_banner(self) -> None:
-        """Print a welcome banner to stdout; override to customise."""
+        """Print the app's UUID, the application's and the library's metadata to stdout;
+        override to customise."""
+
+        def line(label: str, attribute_id: str) -> str:
+            return f"{label:<{_LABEL_WIDTH}}{self._current_value(attribute_id)}"
+
         print(
-            f"OpenFactory app {type(self).__name__} ({self.asset_uuid}) "
-            f"- openfactory-app-sdk {__version__}",
+            "\n".join(
+                [
+                    "=" * _BANNER_WIDTH,
+                    f"OpenFactory App {self.asset_uuid}",
+                    "-" * _BANNER_WIDTH,
+                    line("Application version:", "application_version"),
+                    line("Application manufacturer:", "application_manufacturer"),
+                    line("Application license:", "application_license"),
+                    "-" * _BANNER_WIDTH,
+                    line("OpenFactory version:", "openfactory_version"),
+                    line("OpenFactory manufacturer:", "openfactory_manufacturer"),
+                    line("OpenFactory license:", "openfactory_license"),
+                    "=" * _BANNER_WIDTH,
+                ]
+            ),
             flush=True,
         )
 
     def main_loop(self) -> None:
         """The app's work, run by ``run()``; raises ``NotImplementedError`` unless overridden."""
         raise NotImplementedError(
-            f"{type(self).__name__} must implement main_loop() to be started with run()"
+            f"Method 'main_loop' must be implemented: define main_loop() in "
+            f"{type(self).__name__} to start it with run()"
         )
 
     async def async_main_loop(self) -> None:
         """The app's async work, awaited by ``async_run()``; ``NotImplementedError`` by default."""
         raise NotImplementedError(
-            f"{type(self).__name__} must implement async_main_loop() to be started with async_run()"
+            f"Method 'async_main_loop' must be implemented: define async_main_loop() in "
+            f"{type(self).__name__} to start it with async_run()"
         )
 
     def app_event_loop_stopped(self) -> None:
@@ -141,6 +204,7 @@ class OpenFactoryApp(Asset):
         self._running_thread = threading.get_ident()
         try:
             self._start()
+            self.logger.info("Starting main loop")
             self.main_loop()
         except _StopRequested:
             pass
@@ -157,6 +221,7 @@ class OpenFactoryApp(Asset):
         installed: list[int] = []
         try:
             self._start()
+            self.logger.info("Starting async main loop")
             task = asyncio.ensure_future(self.async_main_loop())
             self._main_task = task
             installed = self._install_loop_signal_handlers(loop)
@@ -182,7 +247,7 @@ class OpenFactoryApp(Asset):
             name = signal.Signals(signum).name
         except ValueError:
             name = str(signum)
-        self.logger.info("received %s, stopping", name)
+        self.logger.info("Received signal %s, stopping app gracefully ...", name)
         self._stop_reason = name
         task = self._main_task
         if task is not None and not task.done():
@@ -241,6 +306,10 @@ class OpenFactoryApp(Asset):
     def _start(self) -> None:
         self.welcome_banner()
         self.add_attribute(AVAILABILITY_ID, availability("AVAILABLE"))
+
+    def _current_value(self, attribute_id: str) -> Any:
+        current = self._current(attribute_id)
+        return current.value if current is not None else "UNAVAILABLE"
 
     def _on_attribute(self, attribute: AssetAttribute) -> None:
         method = command_method(attribute)

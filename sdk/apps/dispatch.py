@@ -1,9 +1,12 @@
 """Turn ``<method>_CMD`` records addressed to an app into calls of its ``@ofa_method``s.
 
-Nothing a caller sends can crash the app: a malformed envelope, an unknown method or
-argument, a value that does not convert, or a method that raises (``SystemExit`` and
-``CancelledError`` included) is logged with the method name and the offending value, reported
-to observers, and the app runs on.
+Nothing a caller sends can crash the app: a malformed envelope, an unknown method, a missing
+argument or a value that does not convert, or a method that raises (``SystemExit`` and
+``CancelledError`` included) is logged at ERROR as ``Failed to execute <method> with
+'<VALUE>': ...`` (the platform library's line), reported to observers, and the app runs on.
+Arguments the method does not take are ignored with a WARNING, and the method runs. An empty
+VALUE is no command: it is the placeholder every app publishes for each of its methods at
+start (so that the platform's clients send commands through it), logged at DEBUG only.
 
 Where methods run follows the transport (``Transport.inline_delivery``): in memory a command runs
 inside the caller's publish, so a test sees it executed when the call returns; on Kafka the
@@ -25,8 +28,12 @@ from typing import Any, Literal
 from openfactory._threads import start_background_thread
 from openfactory.apps.methods import MethodSpec
 from openfactory.commands import parse_envelope
+from openfactory.commands.arguments import unknown_text
 
 Status = Literal["executed", "failed", "rejected"]
+# The VALUE of the <method>_CMD placeholder an app publishes at start (DESIGN.md section 3).
+PLACEHOLDER = ""
+_MAX_LOGGED_VALUE = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +70,9 @@ class CommandDispatcher:
     def dispatch(self, method: str, raw_envelope: Any, *, inline: bool = True) -> None:
         """Handle one command for ``method`` whose VALUE is ``raw_envelope``: now (``inline``), or
         queued to the app's command thread, behind the commands that came before it."""
+        if raw_envelope == PLACEHOLDER:
+            self._logger.debug("%s_CMD placeholder (empty VALUE): no command", method)
+            return
         if inline:
             self._execute(method, raw_envelope)
         else:
@@ -77,12 +87,14 @@ class CommandDispatcher:
         spec = self._methods.get(method)
         if spec is None:
             known = ", ".join(sorted(self._methods)) or "none"
-            self._reject(f"unknown method {method!r} (this app has: {known})", method=method)
+            self._reject(
+                raw_envelope, f"unknown method {method!r} (this app has: {known})", method=method
+            )
             return
         try:
             envelope = parse_envelope(raw_envelope)
         except ValueError as err:
-            self._reject(f"malformed command envelope {raw_envelope!r}: {err}", method=method)
+            self._reject(raw_envelope, f"malformed command envelope: {err}", method=method)
             return
         header = envelope.header
         context: dict[str, Any] = {
@@ -94,30 +106,43 @@ class CommandDispatcher:
         try:
             converted = spec.converter.convert(envelope.arguments)
         except ValueError as err:
-            self._reject(f"bad arguments {envelope.arguments!r}: {err}", **context)
+            self._reject(raw_envelope, f"bad arguments {envelope.arguments!r}: {err}", **context)
             return
+        unknown = spec.converter.unknown(envelope.arguments)
+        if unknown:
+            self._logger.warning(
+                "%s from %s: %s",
+                method,
+                header.sender_uuid,
+                unknown_text(unknown, spec.converter.names),
+            )
         self._logger.info(
             "running %s(%s) for %s", method, _call_text(converted), header.sender_uuid
         )
         bound = spec.function.__get__(self._app)
         if spec.is_async:
-            self._run_async(spec, bound(**converted), converted, context)
+            self._run_async(spec, bound(**converted), raw_envelope, converted, context)
             return
         try:
             result = bound(**converted)
         except _METHOD_ERRORS as err:
-            self._failed(err, converted, context)
+            self._failed(err, raw_envelope, converted, context)
             return
         self._emit(CommandOutcome(status="executed", converted=converted, result=result, **context))
 
     def _run_async(
-        self, spec: MethodSpec, coroutine: Any, converted: dict[str, Any], context: dict[str, Any]
+        self,
+        spec: MethodSpec,
+        coroutine: Any,
+        raw_envelope: Any,
+        converted: dict[str, Any],
+        context: dict[str, Any],
     ) -> None:
         async def guarded() -> None:
             try:
                 result = await coroutine
             except _METHOD_ERRORS as err:
-                self._failed(err, converted, context)
+                self._failed(err, raw_envelope, converted, context)
                 return
             self._emit(
                 CommandOutcome(status="executed", converted=converted, result=result, **context)
@@ -136,20 +161,31 @@ class CommandDispatcher:
             asyncio.run(guarded())
 
     def _failed(
-        self, err: BaseException, converted: dict[str, Any], context: dict[str, Any]
+        self,
+        err: BaseException,
+        raw_envelope: Any,
+        converted: dict[str, Any],
+        context: dict[str, Any],
     ) -> None:
         self._logger.error(
-            "method %s(%s) raised %s: %s",
+            "Failed to execute %s with %s: %s: %s (called as %s(%s))",
             context["method"],
-            _call_text(converted),
+            _value_text(raw_envelope),
             type(err).__name__,
             err,
+            context["method"],
+            _call_text(converted),
             exc_info=err,
         )
         self._emit(CommandOutcome(status="failed", converted=converted, error=repr(err), **context))
 
-    def _reject(self, message: str, **context: Any) -> None:
-        self._logger.error("command for method %r rejected: %s", context["method"], message)
+    def _reject(self, raw_envelope: Any, message: str, **context: Any) -> None:
+        self._logger.error(
+            "Failed to execute %s with %s: command rejected: %s",
+            context["method"],
+            _value_text(raw_envelope),
+            message,
+        )
         self._emit(CommandOutcome(status="rejected", error=message, **context))
 
     def _emit(self, outcome: CommandOutcome) -> None:
@@ -213,6 +249,14 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
+
+
+def _value_text(value: Any) -> str:
+    """The VALUE as the platform library logs it (``'<text>'``), cut short if huge."""
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) > _MAX_LOGGED_VALUE:
+        text = text[: _MAX_LOGGED_VALUE - 3] + "..."
+    return f"'{text}'"
 
 
 def _call_text(arguments: dict[str, Any]) -> str:

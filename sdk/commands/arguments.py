@@ -9,7 +9,9 @@ are parsed by pydantic in lax mode (bool takes ``true``/``false``/``1``/``0``/``
 an Enum or a Literal is looked up by the string form of its values; containers (list, dict,
 tuple, set), pydantic models, dataclasses and TypedDicts are given as JSON text; for an
 Optional parameter the text ``null`` means None. Unannotated and ``Any`` parameters get the
-string unchanged.
+string unchanged. Arguments the method does not take are ignored (as the platform does: a
+caller sending one expects the method to run); ``unknown`` names them so that they can be
+reported.
 """
 
 from __future__ import annotations
@@ -58,7 +60,8 @@ _MAX_REPR = 60
 class ArgumentError(ValueError):
     """Command arguments that do not fit a method's signature.
 
-    ``missing``, ``unknown`` and ``invalid`` (name -> reason) hold every problem found.
+    ``missing`` and ``invalid`` (name -> reason) hold every problem found; ``unknown`` the
+    arguments the method does not take (ignored, named to help spot a misspelt one).
     """
 
     def __init__(
@@ -75,10 +78,9 @@ class ArgumentError(ValueError):
         problems = []
         if missing:
             problems.append(f"missing required argument(s): {_names(missing)}")
-        if unknown:
-            takes = _names(allowed) if allowed else "no arguments"
-            problems.append(f"unknown argument(s): {_names(unknown)} (the method takes: {takes})")
         problems.extend(self.invalid.values())
+        if unknown:
+            problems.append(unknown_text(unknown, allowed))
         super().__init__("; ".join(problems))
 
 
@@ -112,7 +114,7 @@ class ArgumentConverter:
             for p in parameters
         }
         schema = _TypedDict("CommandArguments", fields, total=False)
-        schema.__pydantic_config__ = ConfigDict(extra="forbid")
+        schema.__pydantic_config__ = ConfigDict(extra="ignore")
         self._adapter: TypeAdapter[dict[str, Any]] = TypeAdapter(schema)
 
     @classmethod
@@ -131,10 +133,17 @@ class ArgumentConverter:
         """The parameter names, in signature order."""
         return self._names
 
-    def convert(self, arguments: Mapping[str, str]) -> dict[str, Any]:
-        """Convert ``arguments`` and add the defaults of the missing optional parameters.
+    def unknown(self, arguments: Mapping[str, Any]) -> tuple[str, ...]:
+        """The names in ``arguments`` that are no parameter of the method, in their order."""
+        names = self._names
+        return tuple(name for name in arguments if name not in names)
 
-        Raises ``ArgumentError`` listing every missing, unknown and unconvertible argument.
+    def convert(self, arguments: Mapping[str, str]) -> dict[str, Any]:
+        """Convert ``arguments`` and add the defaults of the missing optional parameters;
+        arguments the method does not take are left out.
+
+        Raises ``ArgumentError`` listing every missing and unconvertible argument (and the
+        unknown ones, which alone are no error).
         """
         try:
             converted = self._adapter.validate_python(arguments)
@@ -147,7 +156,7 @@ class ArgumentConverter:
 
     def _error(self, err: _ValidationError, arguments: Any) -> ArgumentError:
         missing: list[str] = []
-        unknown: list[str] = []
+        unknown = self.unknown(arguments) if isinstance(arguments, Mapping) else ()
         invalid: dict[str, str] = {}
         for error in err.errors(include_url=False):
             loc = error["loc"]
@@ -159,8 +168,6 @@ class ArgumentConverter:
             name = str(loc[0])
             if len(loc) == 1 and error["type"] == "missing":
                 missing.append(name)
-            elif len(loc) == 1 and error["type"] == "extra_forbidden":
-                unknown.append(name)
             elif name not in invalid:
                 detail = _reason(error)
                 if len(loc) > 1:
@@ -172,7 +179,7 @@ class ArgumentConverter:
                     f"argument {name!r}: cannot convert {_short(arguments[name])} "
                     f"to {self._type_text[name]}: {detail}"
                 )
-        return ArgumentError(tuple(missing), tuple(unknown), invalid, self._names)
+        return ArgumentError(tuple(missing), unknown, invalid, self._names)
 
 
 def signature_parameters(
@@ -212,11 +219,11 @@ def signature_parameters(
 
 
 def annotation_description(annotation: Any) -> str:
-    """The first string in the metadata of ``Annotated[T, "text", ...]``, else ``""``."""
+    """``"text"`` for ``Annotated[T, "text", ...]`` (a str first in the metadata), else ``""``."""
     if typing.get_origin(annotation) is Annotated:
-        for item in annotation.__metadata__:
-            if isinstance(item, str):
-                return item
+        first = annotation.__metadata__[0]
+        if isinstance(first, str):
+            return first
     return ""
 
 
@@ -306,6 +313,12 @@ def _reason(error: Any) -> str:
     if error["type"] == "json_invalid":
         return f"not valid JSON ({error['ctx']['error']})" if "ctx" in error else error["msg"]
     return str(error["msg"])
+
+
+def unknown_text(unknown: tuple[str, ...], allowed: tuple[str, ...]) -> str:
+    """How arguments a method does not take are reported: named, with the ones it takes."""
+    takes = _names(allowed) if allowed else "no arguments"
+    return f"ignored argument(s) {_names(unknown)} (the method takes: {takes})"
 
 
 def _names(names: tuple[str, ...]) -> str:

@@ -149,4 +149,6 @@ def test_nothing_a_method_raises_stops_command_intake(build, new_transport, caps
         ("note", "executed"),
     ]
     assert "SystemExit" in (seen[0].error or "") and "CancelledError" in (seen[1].error or "")
-    assert "method escape(how='exit') raised SystemExit" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "Failed to execute escape with '" in err
+    assert "': SystemExit: 3 (called as escape(how='exit'))" in err

@@ -133,7 +133,7 @@ def test_run_publishes_available_loop_then_shuts_down(ofa_ksqldb) -> None:
         for r in ofa_ksqldb.broker.records("ofa_assets")
         if r.json()["ID"] == "count"
     ] == [0, 1, 2, 3]
-    assert avail_values(ofa_ksqldb) == ["AVAILABLE", "UNAVAILABLE"]
+    assert avail_values(ofa_ksqldb) == ["UNAVAILABLE", "AVAILABLE", "UNAVAILABLE"]
     assert app.shutdown().clean
 
 
@@ -143,19 +143,19 @@ def test_loop_exception_is_logged_and_leads_to_shutdown(
     app = Failing(ofa_ksqldb)
     app.run()
     assert "RuntimeError: sensor unplugged" in capsys.readouterr().err
-    assert avail_values(ofa_ksqldb) == ["AVAILABLE", "UNAVAILABLE"]
+    assert avail_values(ofa_ksqldb) == ["UNAVAILABLE", "AVAILABLE", "UNAVAILABLE"]
 
 
 def test_missing_main_loop_is_reported(ofa_ksqldb, capsys: pytest.CaptureFixture[str]) -> None:
     OpenFactoryApp(ofa_ksqldb).run()
-    assert "must implement main_loop()" in capsys.readouterr().err
+    assert "Method 'main_loop' must be implemented" in capsys.readouterr().err
 
 
 def test_shutdown_is_idempotent(ofa_ksqldb) -> None:
     app = Counter(ofa_ksqldb)
     first = app.shutdown()
     assert app.shutdown() is first
-    assert avail_values(ofa_ksqldb) == ["UNAVAILABLE"]
+    assert avail_values(ofa_ksqldb) == ["UNAVAILABLE", "UNAVAILABLE"]  # built, shut down
 
 
 def test_signal_outside_run_shuts_down_and_exits_zero(ofa_ksqldb) -> None:
@@ -163,7 +163,7 @@ def test_signal_outside_run_shuts_down_and_exits_zero(ofa_ksqldb) -> None:
     with pytest.raises(SystemExit) as exit_:
         app.signal_handler(signal.SIGTERM, None)
     assert exit_.value.code == 0
-    assert avail_values(ofa_ksqldb) == ["UNAVAILABLE"]
+    assert avail_values(ofa_ksqldb) == ["UNAVAILABLE", "UNAVAILABLE"]
 
 
 def test_signal_handlers_installed_in_main_thread(ofa_ksqldb) -> None:
@@ -194,7 +194,7 @@ def test_sigterm_stops_a_blocking_loop(ofa_ksqldb) -> None:
     thread = start_background_thread(stop, name="stopper")
     app.run()
     thread.join(10)
-    assert avail_values(ofa_ksqldb) == ["AVAILABLE", "UNAVAILABLE"]
+    assert avail_values(ofa_ksqldb) == ["UNAVAILABLE", "AVAILABLE", "UNAVAILABLE"]
 
 
 def test_test_mode_uses_the_embedded_broker_even_with_a_real_client() -> None:
@@ -229,7 +229,7 @@ def test_async_run_and_async_method(ofa_ksqldb) -> None:
     Asset("DEV-UUID", ofa_ksqldb).fill(sender_uuid="ME", litres="2.5")
     assert outcomes[0].result == 2.5
     asyncio.run(app.async_run())
-    assert avail_values(ofa_ksqldb) == ["AVAILABLE", "UNAVAILABLE"]
+    assert avail_values(ofa_ksqldb) == ["UNAVAILABLE", "AVAILABLE", "UNAVAILABLE"]
 
 
 def test_async_run_stops_on_sigterm(ofa_ksqldb) -> None:
@@ -239,14 +239,14 @@ def test_async_run_stops_on_sigterm(ofa_ksqldb) -> None:
             await asyncio.Event().wait()
 
     asyncio.run(Forever(ofa_ksqldb).async_run())
-    assert avail_values(ofa_ksqldb) == ["AVAILABLE", "UNAVAILABLE"]
+    assert avail_values(ofa_ksqldb) == ["UNAVAILABLE", "AVAILABLE", "UNAVAILABLE"]
 
 
 def test_welcome_banner_is_printed_by_run_and_can_be_redefined(
     ofa_ksqldb, capsys: pytest.CaptureFixture[str]
 ) -> None:
     Counter(ofa_ksqldb).run()
-    assert "OpenFactory app Counter (DEV-UUID)" in capsys.readouterr().out
+    assert "OpenFactory App DEV-UUID" in capsys.readouterr().out
 
     class Quiet(Counter):
         def welcome_banner(self) -> None:
@@ -254,7 +254,7 @@ def test_welcome_banner_is_printed_by_run_and_can_be_redefined(
 
     Quiet(ofa_ksqldb).run()
     out = capsys.readouterr().out
-    assert "custom banner" in out and "OpenFactory app" not in out
+    assert "custom banner" in out and "OpenFactory App" not in out
 
 
 def test_shutdown_report_is_none_until_the_first_shutdown(ofa_ksqldb) -> None:
@@ -280,7 +280,7 @@ def test_a_failing_shutdown_step_is_reported_and_the_others_still_run(
     assert report.errors == ["app_event_loop_stopped: OSError: spindle still turning"]
     assert not report.clean
     assert "shutdown step 'app_event_loop_stopped' failed" in caplog.text
-    assert avail_values(ofa_ksqldb) == ["UNAVAILABLE"]
+    assert avail_values(ofa_ksqldb) == ["UNAVAILABLE", "UNAVAILABLE"]
     assert [
         r.is_tombstone for r in ofa_ksqldb.broker.records("assets_avail_topic", "DEV-UUID")
     ] == [True]

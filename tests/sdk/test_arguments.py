@@ -176,13 +176,20 @@ def test_a_method_without_parameters_takes_an_empty_mapping() -> None:
 
 
 def test_parameters_carry_annotated_descriptions() -> None:
-    def method(self: Any, x: Annotated[int, "first", "second"], y: int = 0) -> None:
+    # Reference 3.3: the description is the first metadata item, when it is a str.
+    def method(
+        self: Any,
+        x: Annotated[int, "first", "second"],
+        y: int = 0,
+        z: Annotated[int, Field(ge=0), "not first"] = 0,
+    ) -> None:
         pass
 
     params = ArgumentConverter.from_function(method).parameters
     assert [(p.name, p.description, p.required) for p in params] == [
         ("x", "first", True),
         ("y", "", False),
+        ("z", "", False),
     ]
 
 
@@ -207,22 +214,37 @@ def test_missing_required_arguments_are_named() -> None:
     assert caught.value.missing == ("x", "y")
 
 
-def test_unknown_arguments_are_named_with_the_allowed_ones() -> None:
+def test_arguments_the_method_does_not_take_are_left_out_and_named() -> None:
+    # Reference 3.3: arguments the method does not declare are ignored.
+    def method(self: Any, x: int, y: int = 0) -> None:
+        pass
+
+    converter = ArgumentConverter.from_function(method)
+    assert converter.convert({"x": "1", "speed": "3"}) == {"x": 1, "y": 0}
+    assert converter.unknown({"speed": "3", "x": "1", "acc": "2"}) == ("speed", "acc")
+    assert converter.unknown({"x": "1"}) == ()
+
+
+def test_a_method_without_parameters_ignores_any_argument() -> None:
+    def method(self: Any) -> None:
+        pass
+
+    converter = ArgumentConverter.from_function(method)
+    assert converter.convert({"x": "1"}) == {}
+    assert converter.unknown({"x": "1"}) == ("x",)
+
+
+def test_ignored_arguments_are_named_beside_a_real_problem() -> None:
+    # A misspelt argument: the missing one is the error, the ignored one the hint.
     def method(self: Any, x: int, y: int = 0) -> None:
         pass
 
     with pytest.raises(ArgumentError) as caught:
-        ArgumentConverter.from_function(method).convert({"x": "1", "speed": "3"})
-    assert str(caught.value) == "unknown argument(s): 'speed' (the method takes: 'x', 'y')"
-    assert caught.value.unknown == ("speed",)
-
-
-def test_a_method_without_parameters_refuses_any_argument() -> None:
-    def method(self: Any) -> None:
-        pass
-
-    with pytest.raises(ArgumentError, match=r"unknown argument\(s\): 'x' \(the method takes: no"):
-        ArgumentConverter.from_function(method).convert({"x": "1"})
+        ArgumentConverter.from_function(method).convert({"xx": "1"})
+    assert str(caught.value) == (
+        "missing required argument(s): 'x'; ignored argument(s) 'xx' (the method takes: 'x', 'y')"
+    )
+    assert caught.value.unknown == ("xx",)
 
 
 @pytest.mark.parametrize(

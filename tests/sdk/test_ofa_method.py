@@ -64,7 +64,7 @@ def test_the_spec_describes_the_method() -> None:
     assert spec.name == "move"
     assert spec.function_name == "move"
     assert spec.function is Machine.move
-    assert spec.description == "Move the head to (x, y)."
+    assert spec.description == "Move the head to (x, y).\n\nCoordinates are in millimetres."
     assert spec.arguments == (("x", ""), ("y", ""))
     assert spec.is_async is False
     assert isinstance(spec.converter, ArgumentConverter)
@@ -88,7 +88,8 @@ def test_args_win_over_annotated_descriptions() -> None:
     assert spec_of(method).arguments == (("x", "from args"),)
 
 
-def test_a_multi_line_first_paragraph_is_joined() -> None:
+def test_the_whole_cleaned_docstring_is_the_description() -> None:
+    # Reference 3.3: inspect.getdoc(func), blank lines kept, stripped.
     @ofa_method()
     def method(self: Any) -> None:
         """Start the spindle
@@ -97,7 +98,9 @@ def test_a_multi_line_first_paragraph_is_joined() -> None:
         Details nobody reads.
         """
 
-    assert spec_of(method).description == "Start the spindle at the configured speed."
+    assert spec_of(method).description == (
+        "Start the spindle\nat the configured speed.\n\nDetails nobody reads."
+    )
 
 
 def test_no_docstring_gives_an_empty_description() -> None:
@@ -107,6 +110,12 @@ def test_no_docstring_gives_an_empty_description() -> None:
 
     assert spec_of(method).description == ""
     assert spec_of(ofa_method(description="")(method)).description == ""
+
+    def documented(self: Any) -> None:
+        """From the docstring."""
+
+    # An empty description falls back to the docstring (reference 3.3).
+    assert spec_of(ofa_method(description="")(documented)).description == "From the docstring."
 
 
 def test_the_name_may_be_given_positionally() -> None:
@@ -183,7 +192,10 @@ def test_bare_decorator_is_refused_with_the_fix() -> None:
             def move(self) -> None:
                 pass
 
-    assert str(caught.value) == "@ofa_method must be called with parentheses: use @ofa_method()"
+    assert str(caught.value) == (
+        "@ofa_method must be called with parentheses: use @ofa_method() on "
+        "'test_bare_decorator_is_refused_with_the_fix.<locals>.App.move'"
+    )
 
 
 def test_bare_decorator_on_an_async_method_is_refused_too() -> None:
@@ -212,7 +224,7 @@ def test_the_first_parameter_must_be_self() -> None:
         ("def m(self, *values: int): pass", r"\*values is not allowed; commands pass named"),
         ("def m(self, **options: str): pass", r"\*\*options is not allowed"),
         ("def m(self, x: int, /): pass", r"positional-only parameter 'x' .*remove the '/'"),
-        ("def m(self, /, x: int): pass", r"'self' must be an ordinary parameter"),
+        ("def m(*, self, x: int): pass", r"'self' must come before any '\*'"),
     ],
 )
 def test_signatures_commands_cannot_call_are_refused(source: str, text: str) -> None:
@@ -222,21 +234,30 @@ def test_signatures_commands_cannot_call_are_refused(source: str, text: str) -> 
         ofa_method()(namespace["m"])
 
 
-def test_args_naming_a_missing_parameter_is_refused() -> None:
+def test_describing_a_missing_parameter_only_warns() -> None:
+    # The platform library ignores it: an app that does so must still start.
     def method(self: Any, x: int, y: int) -> None:
         pass
 
-    with pytest.raises(TypeError) as caught:
-        ofa_method(args={"z": "?", "x": "ok"})(method)
-    assert str(caught.value).endswith(
-        "args= describes 'z' which is not a parameter (parameters: 'x', 'y')"
+    with pytest.warns(UserWarning) as caught:
+        ofa_method(param_description={"z": "?", "x": "ok"})(method)
+    assert str(caught[0].message).endswith(
+        "param_description describes 'z' which is not a parameter (parameters: 'x', 'y'); ignored"
     )
+    assert spec_of(method).arguments == (("x", "ok"), ("y", ""))
 
 
 @pytest.mark.parametrize("bad", [{"x": 1}, {2: "x"}, ["x"]])
-def test_args_must_map_names_to_text(bad: Any) -> None:
-    with pytest.raises(TypeError, match="args="):
+def test_param_description_must_map_names_to_text(bad: Any) -> None:
+    with pytest.raises(TypeError, match="param_description="):
+        ofa_method(param_description=bad)
+    with pytest.raises(TypeError, match="param_description="):
         ofa_method(args=bad)
+
+
+def test_param_description_and_its_former_name_args_are_not_both_given() -> None:
+    with pytest.raises(TypeError, match="not both"):
+        ofa_method(param_description={"x": "a"}, args={"x": "b"})
 
 
 @pytest.mark.parametrize(
@@ -333,7 +354,7 @@ def test_an_undecorated_override_keeps_the_contract_and_calls_the_override() -> 
 
     spec = collect_methods(Lathe)["move"]
     assert spec.function is Lathe.move
-    assert spec.description == "Move the head to (x, y)."
+    assert spec.description.startswith("Move the head to (x, y).")
     converted = spec.converter.convert({"x": "2", "y": "3"})
     assert converted == {"x": 2, "y": 3}  # still the parent's int conversion
     lathe = Lathe()
@@ -375,14 +396,17 @@ def test_two_methods_with_one_name_are_refused() -> None:
     )
 
 
-def test_a_subclass_clashing_with_an_inherited_name_is_refused() -> None:
+def test_a_subclass_method_exposed_under_an_inherited_name_wins() -> None:
+    # Reference 11 item 5: each name once, from the most derived decorated definition.
     class Lathe(Machine):
         @ofa_method(name="move")
         def slide(self) -> None:
             pass
 
-    with pytest.raises(TypeError, match="'move' and 'slide'"):
-        collect_methods(Lathe)
+    methods = collect_methods(Lathe)
+    assert list(methods) == ["move", "set_mode", "home"]
+    assert methods["move"].function is Lathe.slide
+    assert Lathe().move(1, 2) == 3  # the inherited method stays a Python method
 
 
 def test_collect_methods_needs_a_class() -> None:

@@ -56,7 +56,7 @@ def test_demo_runs_on_the_embedded_broker_and_exits_cleanly() -> None:
     assert "DEV-UUID  status = 'idle'  (Events, App.Status)" in out
     assert "move_axis_CMD" in out
     assert "Moving axis to x=1.0, y=2.0 at speed=50" in result.stderr
-    assert out.index("'AVAILABLE'") < out.index("'UNAVAILABLE'")
+    assert out.index("'UNAVAILABLE'") < out.index("'AVAILABLE'") < out.rindex("'UNAVAILABLE'")
     assert "<tombstone>" in out
 
 

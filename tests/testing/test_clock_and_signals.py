@@ -74,7 +74,7 @@ def test_sigterm_after_n_turns(app_class: type[OpenFactoryApp]) -> None:
         assert result.turns == 500 and result.virtual_seconds == 1000
         assert [d.name for d in result.signals] == ["SIGTERM"]
         assert harness.recorder.values("ticks")[-1] == 500
-        assert harness.recorder.values("avail") == ["AVAILABLE", "UNAVAILABLE"]
+        assert harness.recorder.values("avail") == ["UNAVAILABLE", "AVAILABLE", "UNAVAILABLE"]
         assert result.shutdown is not None
         assert result.shutdown.steps[:2] == ["unavailable", "deregister"]
         assert result.records_flushed
@@ -96,7 +96,7 @@ def test_signal_to_an_app_that_is_not_running() -> None:
         app = harness.build(Ticker, "TICKER")
         result = harness.stop(app)
         assert result.exit_code == 0
-        assert harness.recorder.values("avail") == ["UNAVAILABLE"]
+        assert harness.recorder.values("avail") == ["UNAVAILABLE", "UNAVAILABLE"]
 
 
 def test_only_sigint_and_sigterm_are_simulated() -> None:
