@@ -69,12 +69,10 @@ def test_an_offline_oven_is_too_cold(app, ofa_app, data):
 
 def test_log_lines_name_the_batch_and_the_oven(app, oven, ofa_app, caplog):
     heat(oven, 200.0)
-    app.logger.addHandler(caplog.handler)  # the app's logger does not propagate
     with caplog.at_level(logging.INFO):
         ofa_app.call(app, "start_batch", batch_id="B-5", setpoint="180")
         ofa_app.call(app, "retire")
         ofa_app.run(app)
-    app.logger.removeHandler(caplog.handler)
     (waiting,) = [r for r in caplog.records if r.getMessage() == "waiting for 180.0 °C"]
     assert (waiting.batch, waiting.oven) == ("B-5", "OVEN-7")
 

@@ -13,7 +13,6 @@ import time
 from typing import Any
 
 import pytest
-from app_log import app_log
 
 from openfactory import __version__
 from openfactory._version import OPENFACTORY_LICENSE
@@ -170,8 +169,7 @@ def test_run_banner_available_log_then_the_loop(
     ofa_app: AppHarness, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
     oven = ofa_app.build(Oven, "OVEN")
-    with app_log(oven.logger, caplog):
-        oven.run()
+    oven.run()
     assert "OpenFactory App OVEN" in capsys.readouterr().out
     assert "Starting main loop" in caplog.messages
     ids = [(a.id, a.value) for a in ofa_app.recorder.published(asset="OVEN")]
@@ -187,8 +185,7 @@ def test_async_run_logs_and_publishes_available_like_run(
             self.state = "baking"
 
     oven = ofa_app.build(AsyncOven, "OVEN")
-    with app_log(oven.logger, caplog):
-        asyncio.run(oven.async_run())
+    asyncio.run(oven.async_run())
     assert "Starting async main loop" in caplog.messages
     assert avail(ofa_app.recorder, "OVEN") == ["UNAVAILABLE", "AVAILABLE", "UNAVAILABLE"]
 
@@ -208,8 +205,7 @@ def test_a_failing_loop_is_logged_with_traceback_and_stops_the_app(
             self.ksql.close()
 
     oven = ofa_app.build(Failing, "OVEN")
-    with app_log(oven.logger, caplog):
-        assert oven.run() is None
+    assert oven.run() is None
     (error,) = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert error.exc_info is not None and "thermocouple lost" in error.getMessage()
     # Reference 11 item 12: deregister first, the hook last, once.
@@ -242,7 +238,7 @@ def test_the_signal_handler_logs_shuts_down_and_exits_zero(
 ) -> None:
     oven = Oven(ofa_ksqldb)
     assert signal.getsignal(signal.SIGTERM) == oven.signal_handler
-    with app_log(oven.logger, caplog), pytest.raises(SystemExit) as exit_:
+    with pytest.raises(SystemExit) as exit_:
         oven.signal_handler(signal.SIGTERM, None)
     assert exit_.value.code == 0
     assert "Received signal SIGTERM, stopping app gracefully ..." in caplog.messages

@@ -11,7 +11,6 @@ import logging
 from typing import Annotated, Any
 
 import pytest
-from app_log import app_log
 
 from openfactory.apps import OpenFactoryApp, ofa_method
 from openfactory.apps.decorators import ofa_method as at_its_path
@@ -249,9 +248,8 @@ def test_missing_and_unconvertible_arguments_are_rejected_clearly(
     ofa_app: AppHarness, caplog: pytest.LogCaptureFixture
 ) -> None:
     app = ofa_app.build(Calculator, "CALC")
-    with app_log(app.logger, caplog):
-        missing = ofa_app.call(app, "scale", factor="2")
-        bad = ofa_app.call(app, "double", x="2.5")
+    missing = ofa_app.call(app, "scale", factor="2")
+    bad = ofa_app.call(app, "double", x="2.5")
     assert missing is not None and missing.status == "rejected"
     assert "missing required argument(s): 'value'" in (missing.error or "")
     assert bad is not None and bad.status == "rejected"
@@ -265,8 +263,7 @@ def test_extra_arguments_are_ignored_with_a_warning_and_the_method_runs(
     ofa_app: AppHarness, caplog: pytest.LogCaptureFixture
 ) -> None:
     app = ofa_app.build(Calculator, "CALC")
-    with app_log(app.logger, caplog):
-        outcome = ofa_app.call(app, "double", x="5", speed="fast")
+    outcome = ofa_app.call(app, "double", x="5", speed="fast")
     assert outcome is not None and (outcome.status, outcome.result) == ("executed", 10)
     (warning,) = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert "ignored argument(s) 'speed' (the method takes: 'x')" in warning.getMessage()
@@ -286,8 +283,7 @@ def test_nothing_is_published_back_and_a_failure_leaves_the_app_running(
 
     app = ofa_app.build(Fragile, "FRAGILE")
     before = len(ofa_app.recorder.published(asset="FRAGILE"))
-    with app_log(app.logger, caplog):
-        failed = ofa_app.call(app, "explode", why="boom")
+    failed = ofa_app.call(app, "explode", why="boom")
     assert failed is not None and failed.status == "failed"
     (record,) = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert record.exc_info is not None  # with its traceback

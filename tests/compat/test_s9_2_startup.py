@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-from app_log import app_log
 
 from openfactory.apps import EventAttribute, OpenFactoryApp, SampleAttribute, ofa_method
 from openfactory.assets.attribute import command_record
@@ -102,7 +101,7 @@ def test_an_apps_own_placeholders_are_no_failed_commands(
     # Reference 11 item 10: 0.5.3 apps log one ERROR per method at start.
     logger = logging.getLogger(UUID)
     logger.setLevel(logging.DEBUG)
-    with app_log(logger, caplog), caplog.at_level(logging.DEBUG):
+    with caplog.at_level(logging.DEBUG):
         press = ofa_app.build(Press, UUID, loglevel="DEBUG")
         # someone else's empty VALUE is the same placeholder: ignored too
         ofa_app.broker.produce("ofa_assets", UUID, command_record("press", ""))
