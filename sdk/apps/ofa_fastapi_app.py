@@ -76,22 +76,17 @@ class OpenFactoryFastAPIApp(OpenFactoryApp):
             test_mode,
             transport=transport,
         )
-        setattr_ = object.__setattr__
-        setattr_(self, "log_http_requests", log_http_requests)
-        setattr_(self, "_web", WebRunner(self, _VARIANT, loop_return_stops=False))
-        setattr_(self, "_metrics_paths", set())
+        self.log_http_requests = log_http_requests
+        self._web = WebRunner(self, _VARIANT, loop_return_stops=False)
+        self._metrics_paths: set[str] = set()
         # FastAPI deprecated FastAPI(root_path=...): the prefix goes to the server (uvicorn)
         # instead, which gives requests and the OpenAPI "servers" the same root path.
-        setattr_(self, "root_path", os.getenv("OPENFACTORY_ROOT_PATH", ""))
-        setattr_(
-            self,
-            "api",
-            FastAPI(
-                root_path_in_servers=True,
-                version=str(self.application_version.value),
-                title=self.asset_uuid,
-                license_info={"name": str(self.application_license.value)},
-            ),
+        self.root_path = os.getenv("OPENFACTORY_ROOT_PATH", "")
+        self.api = FastAPI(
+            root_path_in_servers=True,
+            version=str(self.application_version.value),
+            title=self.asset_uuid,
+            license_info={"name": str(self.application_license.value)},
         )
         self.configure_routes()
 

@@ -75,9 +75,8 @@ class OpenFactoryFlaskApp(OpenFactoryApp):
             test_mode,
             transport=transport,
         )
-        setattr_ = object.__setattr__
-        setattr_(self, "log_http_requests", log_http_requests)
-        setattr_(self, "_web", WebRunner(self, _VARIANT, loop_return_stops=True))
+        self.log_http_requests = log_http_requests
+        self._web = WebRunner(self, _VARIANT, loop_return_stops=True)
         flask_app = self.create_flask_app()
         # Behind the platform's reverse proxy: trust its X-Forwarded-Prefix/Host/Proto.
         flask_app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
@@ -87,7 +86,7 @@ class OpenFactoryFlaskApp(OpenFactoryApp):
         if root_path and flask_app.config.get("APPLICATION_ROOT") == "/":
             flask_app.config["APPLICATION_ROOT"] = root_path
         flask_app.ofa_app = self  # type: ignore[attr-defined]
-        setattr_(self, "app", flask_app)
+        self.app = flask_app
         self.configure_routes()
 
     def create_flask_app(self) -> Flask:
