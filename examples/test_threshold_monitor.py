@@ -52,7 +52,9 @@ def test_inconsistent_thresholds_are_refused(monitor, ofa_app):
 def test_conditions_are_visible_to_other_apps(monitor, sensor, ofa_app):
     publish_temperature(sensor, 99.0)
     view = ofa_app.view("MONITOR-1")
-    assert view.conditions() == [{"ID": "temperature_alarm", "VALUE": "Fault"}]
+    assert view.conditions() == [
+        {"ID": "temperature_alarm", "VALUE": "Fault", "TAG": "Temperature.Alarm"}
+    ]
     assert view.wait_until("temperature_alarm", "Fault", timeout=1, use_ksqlDB=True)
 
 

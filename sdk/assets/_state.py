@@ -5,24 +5,30 @@ from __future__ import annotations
 
 import logging
 import operator
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from openfactory import _clock
-from openfactory.assets.attribute import AssetAttribute
+from openfactory.assets.attribute import UNAVAILABLE, AssetAttribute, read_attribute, sample_value
 from openfactory.errors import ConfigurationError, KSQLDBError
 from openfactory.transport import Transport
-from openfactory.transport.wire import ASSETS_TABLE, ksql_string
+from openfactory.transport.wire import ASSETS_TABLE, ASSETS_TYPE_TABLE, ksql_string
 
 logger = logging.getLogger("openfactory.assets")
 
 # How often wait_until(use_ksqlDB=True) asks ksqlDB again: its table changes without notice.
 _POLL_INTERVAL = 0.05
+# What samples()/events()/conditions() strip from a TAG: XML namespaces such as
+# {urn:mtconnect.org:MTConnectStreams:2.0}.
+_NAMESPACE = re.compile(r"\{.*?\}")
 
 
 class AssetState:
-    """Attribute id -> current ``AssetAttribute`` of asset ``asset_uuid``; ksqlDB via ``transport``.
+    """Attribute id -> current ``AssetAttribute`` of the asset whose ksqlDB rows are those of
+    ``table`` where column ``id_column`` is ``asset_id`` (keys ``<asset_id>|<attribute id>``);
+    ksqlDB via ``transport``.
 
     Who writes, and under which lock: ``store`` (the asset's own publishes and their echoes) is
     one dict store and takes no lock, a single dict operation being atomic; ``store_received``
@@ -31,9 +37,17 @@ class AssetState:
     is also the condition ``wait_until`` sleeps on.
     """
 
-    def __init__(self, asset_uuid: str, transport: Transport) -> None:
-        self._asset_uuid = asset_uuid
+    def __init__(
+        self,
+        asset_id: str,
+        transport: Transport,
+        table: str = ASSETS_TABLE,
+        id_column: str = "asset_uuid",
+    ) -> None:
+        self._asset_uuid = asset_id
         self._transport = transport
+        self._table = table
+        self._id_column = id_column
         self._values: dict[str, AssetAttribute] = {}
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
@@ -49,9 +63,14 @@ class AssetState:
             return dict(self._values)
 
     def of_type(self, type_: str) -> list[dict[str, Any]]:
-        """``[{"ID": ..., "VALUE": ...}]`` for every attribute of TYPE ``type_``."""
+        """``[{"ID": ..., "VALUE": ..., "TAG": ...}]`` for every attribute of TYPE ``type_``:
+        TAG without its ``{namespace}`` groups, samples as read by name (numeric text: float)."""
         return [
-            {"ID": name, "VALUE": attr.value}
+            {
+                "ID": name,
+                "VALUE": sample_value(attr.value) if type_ == "Samples" else attr.value,
+                "TAG": _NAMESPACE.sub("", attr.tag).strip(),
+            }
             for name, attr in self.snapshot().items()
             if attr.type == type_
         ]
@@ -70,12 +89,13 @@ class AssetState:
             self.store(attribute.id or "", attribute)
 
     # ksqlDB -----------------------------------------------------------------------------
-    def load(self) -> None:
-        """Fill the state from ksqlDB's ``assets`` table, keeping any value the feed already
-        brought. A ksqlDB error is logged and leaves the state as it is: the feed fills it."""
+    def load(self, overwrite: bool = False) -> None:
+        """Fill the state from the asset's ksqlDB rows, keeping any value the feed already
+        brought (``overwrite``: replacing it; attributes are never removed). A ksqlDB error is
+        logged and leaves the state as it is: the feed fills it."""
         sql = (
-            f"SELECT ID, VALUE, TYPE, TAG, TIMESTAMP FROM {ASSETS_TABLE} "
-            f"WHERE ASSET_UUID={ksql_string(self._asset_uuid)};"
+            f"SELECT ID, VALUE, TYPE, TAG, TIMESTAMP FROM {self._table} "
+            f"WHERE {self._id_column}={ksql_string(self._asset_uuid)};"
         )
         try:
             rows = self._transport.query(sql)
@@ -84,7 +104,7 @@ class AssetState:
             return
         with self._lock:
             for row in rows:
-                if row.get("ID") in self._values:
+                if not overwrite and row.get("ID") in self._values:
                     continue  # the live feed already brought a newer value
                 try:
                     self._values[row["ID"]] = _row_attribute(row)
@@ -92,19 +112,26 @@ class AssetState:
                     logger.warning(
                         "asset %s: ignoring ksqlDB row %r (%s)", self._asset_uuid, row, err
                     )
+            if overwrite and self._waiting:
+                self._changed.notify_all()
 
     def query_attribute(self, attribute_id: str) -> AssetAttribute:
         """``attribute_id`` as ksqlDB holds it now (``UNAVAILABLE`` if it has no such row).
 
         Raises ``KSQLDBError`` when ksqlDB cannot answer.
         """
-        sql = (
-            f"SELECT ID, VALUE, TYPE, TAG, TIMESTAMP FROM {ASSETS_TABLE} "
-            f"WHERE ASSET_UUID={ksql_string(self._asset_uuid)} "
-            f"AND ID={ksql_string(attribute_id)};"
-        )
+        found = self.query_row(attribute_id)
+        return AssetAttribute.unavailable(attribute_id) if found is None else found
+
+    def query_row(self, attribute_id: str) -> AssetAttribute | None:
+        """``attribute_id`` as ksqlDB holds it now, ``None`` if it has no such row.
+
+        Raises ``KSQLDBError`` when ksqlDB cannot answer.
+        """
+        key = ksql_string(f"{self._asset_uuid}|{attribute_id}")
+        sql = f"SELECT VALUE, TYPE, TAG, TIMESTAMP FROM {self._table} WHERE key={key};"
         rows = self._transport.query(sql)
-        return _row_attribute(rows[0]) if rows else AssetAttribute.unavailable(attribute_id)
+        return _row_attribute({**rows[0], "ID": attribute_id}) if rows else None
 
     # waiting ----------------------------------------------------------------------------
     def wait_until(
@@ -124,7 +151,8 @@ class AssetState:
         def current() -> Any:
             if use_ksqlDB:
                 return self.query_attribute(attribute_id).value
-            return self._values.get(attribute_id, AssetAttribute.unavailable()).value
+            attribute = self._values.get(attribute_id)
+            return UNAVAILABLE if attribute is None else read_attribute(attribute).value
 
         with self._changed:
             self._waiting += 1
@@ -139,22 +167,23 @@ class AssetState:
         return True
 
 
-def _ksql_value(value: Any, type_: str) -> Any:
-    """ksqlDB holds VALUE as a string; give samples back as numbers where they are numbers."""
-    if type_ == "Samples" and isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return value
-    return value
+def query_asset_type(transport: Transport, asset_uuid: str) -> str:
+    """The type of asset ``asset_uuid`` in ksqlDB's ``assets_type`` table (``OpenFactoryApp``,
+    ``Device``, ...), ``UNAVAILABLE`` when it has none. Raises ``KSQLDBError``."""
+    sql = f"SELECT TYPE FROM {ASSETS_TYPE_TABLE} WHERE ASSET_UUID={ksql_string(asset_uuid)};"
+    rows = transport.query(sql)
+    type_ = rows[0].get("TYPE") if rows else None
+    return type_ if isinstance(type_, str) else UNAVAILABLE
 
 
 def _row_attribute(row: dict[str, Any]) -> AssetAttribute:
     type_ = row.get("TYPE") or "UNAVAILABLE"
+    # ksqlDB holds VALUE as text: samples are numbers where they are numbers.
+    value = row.get("VALUE")
     return AssetAttribute(
-        _ksql_value(row.get("VALUE"), type_),
-        type_,
-        row.get("TAG") or "UNAVAILABLE",
-        row.get("TIMESTAMP") or "",
-        row["ID"],
+        value=sample_value(value) if type_ == "Samples" else value,
+        type=type_,
+        tag=row.get("TAG") or "UNAVAILABLE",
+        timestamp=row.get("TIMESTAMP") or "",
+        id=row["ID"],
     )

@@ -1,20 +1,35 @@
 """``Asset``: a live view of any OpenFactory asset, read from ksqlDB and kept current from Kafka.
 
 ``Asset`` owns its collaborators and delegates to them: ``AssetState`` (``_state.py``: the
-attributes, their lock, ksqlDB) and ``AssetFeeds`` (``_feeds.py``: the named subscriptions).
-What stays here is the public API and the write path, which is the hot path.
+attributes, their lock, ksqlDB) and ``AssetFeeds`` (``_feeds.py``: the named subscriptions);
+``_calls.py`` resolves the platform library's calling forms. What stays here is the public API
+and the write path, which is the hot path.
 """
 
 from __future__ import annotations
 
-import json
 import operator
-from collections.abc import Callable
-from typing import Any
+from functools import cached_property
+from typing import Any, ClassVar
 
+from openfactory.assets._borrowed import BorrowedTransport
+from openfactory.assets._calls import (
+    CommandArguments,
+    CommandSender,
+    Comparison,
+    attribute_to_add,
+    method_caller,
+    wait_arguments,
+)
 from openfactory.assets._feeds import AssetFeeds, MessageCallback, decode_attribute
-from openfactory.assets._state import AssetState
-from openfactory.assets.attribute import AssetAttribute, command_record, validate_id
+from openfactory.assets._state import AssetState, query_asset_type
+from openfactory.assets.asset_base import BaseAsset, endpoints
+from openfactory.assets.attribute import (
+    AssetAttribute,
+    method_contract,
+    read_attribute,
+    validate_id,
+)
 from openfactory.assets.references import (
     REFERENCES_ABOVE,
     REFERENCES_BELOW,
@@ -22,10 +37,10 @@ from openfactory.assets.references import (
     with_reference,
 )
 from openfactory.backends import open_transport
-from openfactory.commands import CommandEnvelope
-from openfactory.errors import CommandError, ConfigurationError
+from openfactory.errors import OFAException
 from openfactory.transport import KSQLDB, Record, Transport
-from openfactory.transport.wire import ASSETS_STREAM, asset_record
+from openfactory.transport.wire import ASSETS_STREAM, ASSETS_TABLE, asset_record
+from openfactory.utils.asset_producer import AssetProducer
 
 # Records published by this asset whose echo from the broker has not come back yet (a few
 # hundred bytes each); past this many they are all forgotten, and an echo that comes later
@@ -33,22 +48,29 @@ from openfactory.transport.wire import ASSETS_STREAM, asset_record
 _ECHO_MEMORY = 65536
 
 
-class Asset:
+class Asset(BaseAsset):
     """A live view of asset ``asset_uuid``: attributes read by name, assignment publishes.
 
     State is loaded from ksqlDB and kept current from the broker; an unknown attribute
     reads as ``UNAVAILABLE``. ``transport=`` (keyword-only) runs the asset on that transport;
-    otherwise ``openfactory.backends`` chooses one. Raises ``ConfigurationError`` for a bad
-    UUID or broker setup.
+    otherwise ``openfactory.backends`` chooses one. Outside test mode, ``bootstrap_servers``
+    and ``asset_router_url`` default to env ``KAFKA_BROKER`` and ``ASSET_ROUTER_URL``.
+    Raises ``ConfigurationError`` (an ``OFAException``) for a bad UUID or broker setup.
 
-    The assignment rule: assigning a *public* name publishes it (an ``AssetAttribute`` as given,
-    any other value as the new value of an existing attribute, keeping its type and tag). Names
-    that start with ``_`` never publish: write private state with plain ``self._x = ...``. Nor
-    do names the class defines (properties; declared attributes publish through their
-    descriptor), public names set before the asset is built (the constructor's ``asset_uuid``,
-    ``ksql``, ..., or a subclass's ``logger`` set before ``super().__init__``), and public names
-    that are no attribute of the asset: those are plain Python attributes.
+    The assignment rule: assigning a *public* name that is an attribute of the asset publishes
+    it (an ``AssetAttribute`` as given, its id being that name; any other value as the new
+    value, keeping type and tag); assigning a Method of the asset raises ``OFAException``, and
+    so does an ``AssetAttribute`` for a name that is no attribute yet (use ``add_attribute``).
+    Names that start with ``_`` never publish: write private state with plain ``self._x =
+    ...``. Nor do names the class defines (properties; declared attributes publish through
+    their descriptor), public names set before the asset is built (the constructor's
+    ``asset_uuid``, ``ksql``, ..., or a subclass's ``logger`` set before ``super().__init__``),
+    and other values for names that are no attribute of the asset: those are plain Python
+    attributes.
     """
+
+    KSQL_ASSET_TABLE: ClassVar[str] = ASSETS_TABLE
+    KSQL_ASSET_ID: ClassVar[str] = "asset_uuid"
 
     def __init__(
         self,
@@ -61,7 +83,28 @@ class Asset:
         transport: Transport | None = None,
     ) -> None:
         self.asset_uuid = validate_id("asset_uuid", asset_uuid)
+        self._open(
+            asset_uuid, asset_uuid, ksqlClient, bootstrap_servers, asset_router_url, test_mode,
+            transport,
+        )  # fmt: skip
+
+    def _open(
+        self,
+        asset_id: str,
+        asset_uuid: str | None,
+        ksqlClient: KSQLDB,
+        bootstrap_servers: str | None,
+        asset_router_url: str | None,
+        test_mode: bool,
+        transport: Transport | None,
+    ) -> None:
+        """Connect, then follow the records of ``asset_uuid`` (``None``: none yet) and load the
+        ksqlDB rows of ``asset_id`` (see ``BaseAsset``)."""
+        self.ASSET_ID = asset_id
         self.ksql = ksqlClient
+        bootstrap_servers, asset_router_url = endpoints(
+            bootstrap_servers, asset_router_url, test_mode
+        )
         self.bootstrap_servers = bootstrap_servers
         self.asset_router_url = asset_router_url
         self.test_mode = test_mode
@@ -74,9 +117,10 @@ class Asset:
         except BaseException:
             transport.close()  # a half-built asset must not keep a producer retrying forever
             raise
-        self._feeds = AssetFeeds(transport, self._assets_topic, self.asset_uuid)
+        self._feeds = AssetFeeds(transport, self._assets_topic, asset_uuid)
         # Built: from here on public names publish (see __setattr__).
-        self._state = AssetState(self.asset_uuid, transport)
+        self._state = AssetState(asset_id, transport, self.KSQL_ASSET_TABLE, self.KSQL_ASSET_ID)
+        self._commands = CommandSender(asset_id, self._state, transport, self._assets_topic)
         try:
             # Subscribe before loading so no update can fall between the query and the feed.
             self._feeds.follow("_state", self._on_record)
@@ -90,67 +134,118 @@ class Asset:
         if name.startswith("_"):
             raise AttributeError(name)
         attribute = self._state.get(name)
-        if attribute is not None and attribute.type == "Method":
-            return self._method_caller(name)
-        return attribute if attribute is not None else AssetAttribute.unavailable(name)
+        if attribute is None:
+            return AssetAttribute.unavailable(name)
+        type_ = attribute.type
+        if type_ == "Samples":
+            return read_attribute(attribute) if attribute.value.__class__ is str else attribute
+        if type_ == "Method":
+            return method_caller(self.method, name)
+        return attribute
 
     def __setattr__(self, name: str, value: Any) -> None:
         # The rule in the class docstring; "_state" is set once the asset is built.
         if name.startswith("_") or "_state" not in self.__dict__ or hasattr(type(self), name):
             object.__setattr__(self, name, value)  # declared attributes publish from here
+            return
+        current = self._state.get(name)
+        if current is None:
+            if isinstance(value, AssetAttribute):
+                raise OFAException(
+                    f"{name!r} is not an attribute of asset {self.ASSET_ID!r}: add it with "
+                    f"add_attribute(AssetAttribute(id={name!r}, ...)) before assigning it"
+                )
+            object.__setattr__(self, name, value)
+        elif current.type == "Method":
+            raise OFAException(f"{name} is an Asset method. It can not be assigned.")
         elif isinstance(value, AssetAttribute):
+            if value.id is not None and value.id != name:
+                raise OFAException(
+                    f"the AssetAttribute's id {value.id!r} does not match the attribute "
+                    f"{name!r} it is assigned to: use AssetAttribute(id={name!r}, ...)"
+                )
             self.add_attribute(name, value)
         else:
-            current = self._state.get(name)
-            if current is None:
-                object.__setattr__(self, name, value)
-            else:
-                self._publish_attribute(AssetAttribute(value, current.type, current.tag, id=name))
-
-    def add_attribute(self, attribute_id: str, asset_attribute: AssetAttribute) -> None:
-        """Publish ``asset_attribute`` as attribute ``attribute_id`` of this asset.
-
-        Raises ``ConfigurationError`` for a bad id or a value that is not an ``AssetAttribute``.
-        """
-        validate_id("attribute_id", attribute_id)
-        if not isinstance(asset_attribute, AssetAttribute):
-            raise ConfigurationError(
-                f"add_attribute({attribute_id!r}, ...) needs an AssetAttribute, "
-                f"got {type(asset_attribute).__name__}"
+            self._publish_attribute(
+                AssetAttribute(value=value, type=current.type, tag=current.tag, id=name)
             )
-        # A copy: the caller keeps its object, the state keeps what was published.
-        published = AssetAttribute(
-            asset_attribute.value,
-            asset_attribute.type,
-            asset_attribute.tag,
-            asset_attribute.timestamp,
-            attribute_id,
-        )
+
+    def add_attribute(
+        self,
+        attribute_id: str | AssetAttribute | None = None,
+        asset_attribute: AssetAttribute | bool | None = None,
+        wait_to_become_available: bool = True,
+    ) -> None:
+        """Publish an attribute of this asset; it is this view's value at once.
+
+        Both forms: the platform's ``add_attribute(AssetAttribute(id="temp", ...))`` (the id
+        inside; an optional second argument is ``wait_to_become_available``) and this SDK's
+        ``add_attribute("temp", AssetAttribute(...))``. ``wait_to_become_available`` is
+        accepted and returns at once, as the platform's does (its wait is already satisfied by
+        its own cache): ksqlDB materializes the attribute shortly after; wait for that with
+        ``wait_until(id, value, use_ksqlDB=True)``. Raises ``ConfigurationError`` for a missing
+        or bad id, or a value that is not an ``AssetAttribute``.
+        """
+        published = attribute_to_add(attribute_id, asset_attribute)
+        validate_id("attribute_id", published.id)
         self._publish_attribute(published)
 
     def attributes(self) -> list[str]:
-        """Ids of this asset's attributes, methods excluded."""
+        """Ids of this asset's attributes, methods excluded (bookkeeping ones included:
+        ``AssetType``, ``references_above``, ``<method>_CMD``, ...)."""
         return [name for name, attr in self._state.snapshot().items() if attr.type != "Method"]
 
     def samples(self) -> list[dict[str, Any]]:
-        """``[{"ID": ..., "VALUE": ...}]`` for every ``Samples`` attribute."""
+        """``[{"ID": ..., "VALUE": ..., "TAG": ...}]`` for every ``Samples`` attribute (numeric
+        text as a float; TAG without ``{namespace}`` groups)."""
         return self._state.of_type("Samples")
 
     def events(self) -> list[dict[str, Any]]:
-        """``[{"ID": ..., "VALUE": ...}]`` for every ``Events`` attribute."""
+        """``[{"ID": ..., "VALUE": ..., "TAG": ...}]`` for every ``Events`` attribute."""
         return self._state.of_type("Events")
 
     def conditions(self) -> list[dict[str, Any]]:
-        """``[{"ID": ..., "VALUE": ...}]`` for every ``Condition`` attribute."""
+        """``[{"ID": ..., "VALUE": ..., "TAG": ...}]`` for every ``Condition`` attribute."""
         return self._state.of_type("Condition")
 
     def methods(self) -> dict[str, Any]:
-        """Method name -> its contract (``{"description": ..., "arguments": [...]}``)."""
-        found: dict[str, Any] = {}
-        for name, attr in self._state.snapshot().items():
-            if attr.type == "Method":
-                found[name] = json.loads(attr.value) if isinstance(attr.value, str) else attr.value
-        return found
+        """Method name -> its contract (``{"description": ..., "arguments": [...]}``); a value
+        that is not JSON stays text, a null one is ``None``."""
+        return {
+            name: method_contract(attr.value)
+            for name, attr in self._state.snapshot().items()
+            if attr.type == "Method"
+        }
+
+    @property
+    def type(self) -> str:
+        """The asset's type in ksqlDB (``OpenFactoryApp``, ``Device``, ...; ``UNAVAILABLE`` if
+        none), asked on every read. Raises ``KSQLDBError`` when ksqlDB cannot answer."""
+        return query_asset_type(self._transport, self.asset_uuid)
+
+    @property
+    def ofa_attributes(self) -> dict[str, AssetAttribute]:
+        """Id -> ``AssetAttribute`` of every attribute but the methods (a snapshot)."""
+        return {
+            name: read_attribute(attr)
+            for name, attr in self._state.snapshot().items()
+            if attr.type != "Method"
+        }
+
+    @property
+    def ofa_methods(self) -> dict[str, Any]:
+        """Method name -> its contract (a snapshot; see ``methods()``)."""
+        return self.methods()
+
+    def resync_state(self) -> None:
+        """Reload every attribute from ksqlDB, replacing the values this view holds (none is
+        removed). A ksqlDB error is logged and leaves the state as it is."""
+        self._state.load(overwrite=True)
+
+    @cached_property
+    def producer(self) -> AssetProducer:
+        """The platform library's producer of asset records, on this asset's transport."""
+        return AssetProducer(self.ksql, self.bootstrap_servers, transport=self._transport)
 
     # for attribute descriptors on subclasses (openfactory.apps.declared) ------------------
     def _current(self, attribute_id: str) -> AssetAttribute | None:
@@ -195,42 +290,57 @@ class Asset:
     def _on_attribute(self, attribute: AssetAttribute) -> None:
         """Hook for subclasses: a record of this asset arrived from the broker."""
 
-    # subscriptions: on_message(asset_uuid, record as a dict) -----------------------------
-    def subscribe_to_attribute(self, attribute_id: str, on_message: MessageCallback) -> None:
-        """Call ``on_message(asset_uuid, record)`` for each new value of ``attribute_id``."""
+    # subscriptions ----------------------------------------------------------------------
+    # Callbacks get (subject, payload): subject "<asset uuid>.<attribute id>", payload the record
+    # as published (a MessagePayload), for records published after subscribing. One callback
+    # per kind (per attribute): subscribing again raises OFAException until stop_*() is called.
+    # The optional last argument is a consumer-group name that the platform's documented
+    # examples pass: accepted and ignored.
+    def subscribe_to_attribute(
+        self, attribute_id: str, on_message: MessageCallback, consumer_group: str | None = None
+    ) -> None:
+        """Call ``on_message(subject, payload)`` for each new value of ``attribute_id``."""
         self._feeds.open_attribute(validate_id("attribute_id", attribute_id), on_message)
 
     def stop_attribute_subscription(self, attribute_id: str | None = None) -> None:
         """Stop the subscription to ``attribute_id`` (all attribute subscriptions if ``None``)."""
         self._feeds.stop_attributes(attribute_id)
 
-    def subscribe_to_messages(self, on_message: MessageCallback) -> None:
-        """Call ``on_message(asset_uuid, record)`` for every record this asset publishes."""
+    def subscribe_to_messages(
+        self, on_message: MessageCallback, consumer_group: str | None = None
+    ) -> None:
+        """Call ``on_message(subject, payload)`` for every record of this asset."""
         self._feeds.open("messages", on_message)
 
     def stop_messages_subscription(self) -> None:
         """Stop ``subscribe_to_messages``."""
         self._feeds.stop("messages")
 
-    def subscribe_to_samples(self, on_message: MessageCallback) -> None:
-        """Call ``on_message(asset_uuid, record)`` for every new ``Samples`` value."""
-        self._feeds.open("samples", on_message)
+    def subscribe_to_samples(
+        self, on_sample: MessageCallback, consumer_group: str | None = None
+    ) -> None:
+        """Call ``on_sample(subject, payload)`` for every new ``Samples`` value."""
+        self._feeds.open("samples", on_sample)
 
     def stop_samples_subscription(self) -> None:
         """Stop ``subscribe_to_samples``."""
         self._feeds.stop("samples")
 
-    def subscribe_to_events(self, on_message: MessageCallback) -> None:
-        """Call ``on_message(asset_uuid, record)`` for every new ``Events`` value."""
-        self._feeds.open("events", on_message)
+    def subscribe_to_events(
+        self, on_event: MessageCallback, consumer_group: str | None = None
+    ) -> None:
+        """Call ``on_event(subject, payload)`` for every new ``Events`` value."""
+        self._feeds.open("events", on_event)
 
     def stop_events_subscription(self) -> None:
         """Stop ``subscribe_to_events``."""
         self._feeds.stop("events")
 
-    def subscribe_to_conditions(self, on_message: MessageCallback) -> None:
-        """Call ``on_message(asset_uuid, record)`` for every new ``Condition`` value."""
-        self._feeds.open("conditions", on_message)
+    def subscribe_to_conditions(
+        self, on_condition: MessageCallback, consumer_group: str | None = None
+    ) -> None:
+        """Call ``on_condition(subject, payload)`` for every new ``Condition`` value."""
+        self._feeds.open("conditions", on_condition)
 
     def stop_conditions_subscription(self) -> None:
         """Stop ``subscribe_to_conditions``."""
@@ -238,83 +348,84 @@ class Asset:
 
     # references ---------------------------------------------------------------------------
     def add_reference_above(self, above_asset_reference: str) -> None:
-        """Record that asset ``above_asset_reference`` sits above this one."""
-        current = self._state.get(REFERENCES_ABOVE)
+        """Record that asset ``above_asset_reference`` sits above this one (listed first)."""
+        current = self._references(REFERENCES_ABOVE)
         self.add_attribute(REFERENCES_ABOVE, with_reference(current, above_asset_reference))
 
     def add_reference_below(self, below_asset_reference: str) -> None:
-        """Record that asset ``below_asset_reference`` sits below this one."""
-        current = self._state.get(REFERENCES_BELOW)
+        """Record that asset ``below_asset_reference`` sits below this one (listed first)."""
+        current = self._references(REFERENCES_BELOW)
         self.add_attribute(REFERENCES_BELOW, with_reference(current, below_asset_reference))
 
     def references_above_uuid(self) -> list[str]:
-        """UUIDs of the assets above this one."""
-        return referenced_uuids(self._state.get(REFERENCES_ABOVE))
+        """Ids of the assets above this one, newest first."""
+        return referenced_uuids(self._references(REFERENCES_ABOVE))
 
     def references_below_uuid(self) -> list[str]:
-        """UUIDs of the assets below this one."""
-        return referenced_uuids(self._state.get(REFERENCES_BELOW))
+        """Ids of the assets below this one, newest first."""
+        return referenced_uuids(self._references(REFERENCES_BELOW))
 
     def references_above(self) -> list[Asset]:
-        """``Asset`` views of the assets above this one."""
+        """Views of the assets above this one, on this asset's transport."""
         return [self._view(uuid) for uuid in self.references_above_uuid()]
 
     def references_below(self) -> list[Asset]:
-        """``Asset`` views of the assets below this one."""
+        """Views of the assets below this one, on this asset's transport."""
         return [self._view(uuid) for uuid in self.references_below_uuid()]
 
-    def _view(self, asset_uuid: str) -> Asset:
+    # The platform's 0.6.6 names.
+    get_references_above_uuid = references_above_uuid
+    get_references_below_uuid = references_below_uuid
+    get_references_above = references_above
+    get_references_below = references_below
+
+    def _references(self, direction: str) -> AssetAttribute | None:
+        return self._state.get(direction)
+
+    def _view(self, asset_id: str) -> Asset:
+        """A view of asset ``asset_id`` built as this one was: same client, broker, router,
+        test mode, and this asset's transport (borrowed: closing the view leaves it open)."""
         return Asset(
-            asset_uuid, self.ksql, self.bootstrap_servers, self.asset_router_url, self.test_mode
-        )
+            asset_id, self.ksql, self.bootstrap_servers, self.asset_router_url, self.test_mode,
+            transport=BorrowedTransport(self._transport),
+        )  # fmt: skip
 
     # commands ---------------------------------------------------------------------------
-    def method(self, method: str, sender_uuid: str, args: dict[str, Any] | None = None) -> str:
-        """Ask this asset to run ``method`` with ``args``; returns the command's correlation id.
+    def method(self, method: str, sender_uuid: str, args: CommandArguments = None) -> str:
+        """Ask this asset to run ``method`` with ``args`` (``(name, value)`` pairs or a
+        mapping; values sent as strings); returns the command's correlation id.
 
+        A method this view does not list yet is looked up in ksqlDB once before refusing.
         Raises ``CommandError`` when the asset has no such method or an argument cannot be
         sent as a string.
         """
-        validate_id("method", method)
-        known = self.methods()
-        if method not in known:
-            raise CommandError(
-                method,
-                f"asset {self.asset_uuid!r} has no such method "
-                f"(known: {', '.join(sorted(known)) or 'none'})",
-            )
-        try:
-            envelope = CommandEnvelope.new(sender_uuid, args or {})
-        except (TypeError, ValueError) as err:
-            raise CommandError(method, str(err)) from err
-        payload = command_record(method, envelope.to_json())
-        self._transport.publish(self._assets_topic, self.asset_uuid, payload)
-        return str(envelope.header.correlation_id)
-
-    def _method_caller(self, name: str) -> Callable[..., str]:
-        def call(*, sender_uuid: str, **args: Any) -> str:
-            return self.method(name, sender_uuid, args)
-
-        call.__name__ = name
-        return call
+        return self._commands.send(self.asset_uuid, method, sender_uuid, args)
 
     # waiting and closing ----------------------------------------------------------------
     def wait_until(
         self,
         attribute_id: str,
         value: Any,
-        comparison: Callable[[Any, Any], bool] = operator.eq,
+        comparison: Comparison | float = operator.eq,
+        *more: Any,
         timeout: float = 30,
         use_ksqlDB: bool = False,
     ) -> bool:
         """Wait until ``comparison(attribute value, value)`` holds; False after ``timeout`` s.
 
-        ``use_ksqlDB=True`` polls ksqlDB instead of this view's state.
+        The third argument may also be a timeout (the platform's 0.5.3 form
+        ``wait_until(id, value, 30, use_ksqlDB)``). Samples compare as read (numeric text as
+        a float); an attribute the asset does not have yet reads ``UNAVAILABLE``, so the wait
+        ends False at timeout unless it appears with the value. ``use_ksqlDB=True`` polls
+        ksqlDB instead of this view's state. Raises ``TypeError`` for a third argument that is
+        neither a callable nor a number.
         """
+        comparison, timeout, use_ksqlDB = wait_arguments(comparison, more, timeout, use_ksqlDB)
         return self._state.wait_until(attribute_id, value, comparison, timeout, use_ksqlDB)
 
     def close(self) -> None:
-        """Stop every subscription and release the transport (idempotent)."""
+        """Stop every subscription and release the transport (idempotent; a view built by
+        ``references_*()`` leaves the transport it borrowed open)."""
         if self._closed:
             return
         self._closed = True
@@ -327,4 +438,4 @@ class Asset:
         return self._transport
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.asset_uuid!r})"
+        return f"{type(self).__name__}({self.ASSET_ID!r})"

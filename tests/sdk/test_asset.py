@@ -58,9 +58,10 @@ def test_state_follows_the_broker(sensor: Asset, ofa_ksqldb: FakeKSQLDB) -> None
 
 
 def test_typed_views(sensor: Asset) -> None:
-    assert sensor.samples() == [{"ID": "temp", "VALUE": 21.5}]
-    assert sensor.events() == [{"ID": "mode", "VALUE": "auto"}]
-    assert sensor.conditions() == [{"ID": "alarm", "VALUE": "Normal"}]
+    # Reference 4.2: each entry has ID, VALUE and TAG.
+    assert sensor.samples() == [{"ID": "temp", "VALUE": 21.5, "TAG": "Temperature"}]
+    assert sensor.events() == [{"ID": "mode", "VALUE": "auto", "TAG": "Mode"}]
+    assert sensor.conditions() == [{"ID": "alarm", "VALUE": "Normal", "TAG": "Alarm"}]
     assert sensor.methods() == {}
 
 
@@ -92,7 +93,7 @@ def test_subscriptions_deliver_and_stop(sensor: Asset, ofa_ksqldb: FakeKSQLDB) -
     sensor.mode = "off"
     sensor.alarm = "Fault"
     assert seen == {
-        "attr": [("SENSOR-1", 1.0)],
+        "attr": [("SENSOR-1.temp", 1.0)],  # reference 4.7: the subject is "<uuid>.<id>"
         "all": ["temp", "mode", "alarm"],
         "samples": ["temp"],
         "events": ["mode"],
@@ -104,20 +105,20 @@ def test_subscriptions_deliver_and_stop(sensor: Asset, ofa_ksqldb: FakeKSQLDB) -
     view.stop_events_subscription()
     view.stop_conditions_subscription()
     sensor.temp = 2.0
-    assert seen["attr"] == [("SENSOR-1", 1.0)] and len(seen["all"]) == 3
+    assert seen["attr"] == [("SENSOR-1.temp", 1.0)] and len(seen["all"]) == 3
 
 
 def test_references(sensor: Asset, ofa_ksqldb: FakeKSQLDB) -> None:
     Asset("LINE-1", ofa_ksqldb)
     sensor.add_reference_above("LINE-1")
-    sensor.add_reference_above("LINE-1")
     sensor.add_reference_below("PROBE-1")
     sensor.add_reference_below("PROBE-2")
+    # Reference 4.4: newest first, as the platform writes the list.
     assert sensor.references_above_uuid() == ["LINE-1"]
-    assert sensor.references_below_uuid() == ["PROBE-1", "PROBE-2"]
-    assert [a.asset_uuid for a in sensor.references_below()] == ["PROBE-1", "PROBE-2"]
+    assert sensor.references_below_uuid() == ["PROBE-2", "PROBE-1"]
+    assert [a.asset_uuid for a in sensor.references_below()] == ["PROBE-2", "PROBE-1"]
     assert [a.asset_uuid for a in sensor.references_above()] == ["LINE-1"]
-    assert Asset("SENSOR-1", ofa_ksqldb).references_below_uuid() == ["PROBE-1", "PROBE-2"]
+    assert Asset("SENSOR-1", ofa_ksqldb).references_below_uuid() == ["PROBE-2", "PROBE-1"]
 
 
 def test_method_on_asset_without_that_method_is_refused(sensor: Asset) -> None:
