@@ -5,14 +5,19 @@ reads of ``assets_uns``, writes and subscriptions on the mapped asset, the mappi
 from __future__ import annotations
 
 import json
+import threading
+import uuid
 from typing import Any
 
 import pytest
+from record_collector import Collector
 
-from openfactory.assets import Asset, AssetUNS
+from openfactory.assets import Asset, AssetAttribute, AssetUNS
 from openfactory.errors import TransportError
 from openfactory.exceptions import OFAException
 from openfactory.kafka import KSQLDBClient
+from openfactory.testing.loopback import LoopbackKafka
+from openfactory.testing.loopback.ksqldb_server import FakeKSQLDBServer
 from openfactory.testing.memory import FakeKSQLDB
 from openfactory.transport.wire import asset_record
 
@@ -33,7 +38,7 @@ class RecordingKSQLDB(FakeKSQLDB):
         return super().query(sql)
 
 
-def map_uns(ksql: FakeKSQLDB, asset: str, uns_id: str | None = UNS) -> None:
+def mapping_record(asset: str, uns_id: str | None) -> bytes:
     """What the deployer publishes (and, with ``uns_id=None``, the deregistration)."""
     if uns_id is None:
         mapping: dict[str, Any] = {"asset_uuid": asset, "uns_id": None, "uns_levels": None,
@@ -41,7 +46,11 @@ def map_uns(ksql: FakeKSQLDB, asset: str, uns_id: str | None = UNS) -> None:
     else:
         mapping = {"ASSET_UUID": asset, "UNS_ID": uns_id, "UNS_LEVELS": {"line": "line-1"},
                    "UPDATED_AT": 1_777_897_296_789}  # fmt: skip
-    ksql.broker.produce("asset_to_uns_map_topic", asset, json.dumps(mapping).encode())
+    return json.dumps(mapping).encode()
+
+
+def map_uns(ksql: FakeKSQLDB, asset: str, uns_id: str | None = UNS) -> None:
+    ksql.broker.produce("asset_to_uns_map_topic", asset, mapping_record(asset, uns_id))
 
 
 def publish_uns(ksql: FakeKSQLDB, attr: str, value: Any, tag: str, type_: str) -> None:
@@ -192,3 +201,37 @@ def test_references_give_uns_ids_and_uns_views(ksql: RecordingKSQLDB) -> None:
     assert [v.uns_id for v in views] == ["factory/line-1", "factory"]
     assert views[0].transport.inline_delivery
     assert uns.references_below_uuid() == uns.references_below() == []
+
+
+def test_the_mapping_watcher_over_kafka(
+    ofa_loopback_kafka: LoopbackKafka, ofa_ksqldb: FakeKSQLDB, ofa_ksqldb_server: FakeKSQLDBServer
+) -> None:
+    tag = uuid.uuid4().hex[:8]  # the loopback cluster lives for the whole session
+    uns_id, pump, spare = f"factory/{tag}", f"PUMP-{tag}", f"SPARE-{tag}"
+    map_uns(ofa_ksqldb, pump, uns_id)  # what ksqlDB holds when the view is built
+    bootstrap = ofa_loopback_kafka.bootstrap_servers
+    with KSQLDBClient(ofa_ksqldb_server.url) as client:
+        uns = AssetUNS(uns_id, client, bootstrap)
+        spare_side = Asset(spare, client, bootstrap)
+        try:
+            assert uns.asset_uuid == pump
+            got_status = threading.Event()
+            uns.subscribe_to_attribute(
+                "status", lambda subject, _: subject == f"{spare}.status" and got_status.set()
+            )
+            # Subscribed after the view's watcher on the same reader: called after it.
+            moved = Collector()
+            spare_side.transport.subscribe("asset_to_uns_map_topic", spare, moved)
+            for asset, mapped in ((pump, None), (spare, uns_id)):
+                spare_side.transport.publish(
+                    "asset_to_uns_map_topic", asset, mapping_record(asset, mapped)
+                )
+            moved.wait_for(lambda records: len(records) == 1, timeout=20)
+            assert uns.asset_uuid == spare
+            spare_side.add_attribute(AssetAttribute(id="status", value="ready", type="Events",
+                                                    tag="Status"))  # fmt: skip
+            assert got_status.wait(20)
+            assert uns.status.value == "ready"
+        finally:
+            uns.close()
+            spare_side.close()
