@@ -40,6 +40,15 @@ from openfactory.testing.memory import (
 from openfactory.transport import Record
 
 CALLER_UUID = "ofa-dev"
+DESCRIPTION = "Run an OpenFactory app file on the embedded in-memory broker."
+RUN_DESCRIPTION = """\
+Run the app file unchanged: every app and asset it builds (even with a KSQLDBClient and
+KAFKA_BROKER) runs on a fresh in-memory broker, or with --loopback on the production
+transport against a Kafka cluster and ksqlDB on loopback. Every record the app publishes
+is printed as it happens. Exit code 0 after a clean shutdown."""
+RUN_EXAMPLE = """\
+example:
+  ofa-dev run examples/demo_app.py --call "move_axis x=1 y=2 speed=50" --duration 5"""
 METHOD_WAIT = 10.0
 
 
@@ -210,9 +219,16 @@ def _terminate_after(duration: float, stop: threading.Event) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ofa-dev`` command."""
-    parser = argparse.ArgumentParser(prog="ofa-dev", description=__doc__.split("\n\n")[0])
+    # Help and messages are plain text: no reStructuredText markup from the docstrings.
+    parser = argparse.ArgumentParser(prog="ofa-dev", description=DESCRIPTION)
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run an app file on the in-memory broker")
+    run = commands.add_parser(
+        "run",
+        help="run an app file on the in-memory broker",
+        description=RUN_DESCRIPTION,
+        epilog=RUN_EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     run.add_argument(
         "--loopback",
         action="store_true",
@@ -241,15 +257,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if not args.app.is_file():
-        parser.error(f"app file {str(args.app)!r} does not exist")
+        run.error(f"app file {str(args.app)!r} does not exist")
     if args.duration is not None and args.duration <= 0:
-        parser.error(f"--duration must be > 0, got {args.duration}")
+        run.error(f"--duration must be > 0, got {args.duration}")
     if args.call_after < 0:
-        parser.error(f"--call-after must be >= 0, got {args.call_after}")
+        run.error(f"--call-after must be >= 0, got {args.call_after}")
     try:
         calls = [Call.parse(text, args.call_after) for text in args.call]
     except ValueError as err:
-        parser.error(str(err))
+        run.error(str(err))
     sys.path.insert(0, str(args.app.resolve().parent))
     return run_app(args.app, calls, args.duration, sys.stdout, loopback=args.loopback)
 

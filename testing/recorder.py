@@ -2,6 +2,8 @@
 
 Queries read like the domain (``values("status")``, ``last("avail")``,
 ``commands_for("move_axis")``); failed assertions print the timeline of what did happen.
+Under pytest the assertions hide their own frames (``__tracebackhide__``), so a failure points
+at the test's line, not at this module.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from openfactory.apps.dispatch import CommandOutcome
 from openfactory.testing.memory.broker import FakeBroker
@@ -132,6 +134,7 @@ class Recorder:
 
     def last(self, id: str, asset: str | None = None) -> PublishedAttribute:
         """The latest record of attribute ``id``; ``RecorderAssertionError`` if there is none."""
+        __tracebackhide__ = True
         found = self.published(id, asset=asset)
         if not found:
             self._fail(f"attribute {id!r} was never published")
@@ -165,6 +168,7 @@ class Recorder:
     # assertions -------------------------------------------------------------------------
     def assert_published(self, id: str, value: Any = _UNSET, **filters: str) -> None:
         """Fail unless attribute ``id`` was published (with ``value``, if given)."""
+        __tracebackhide__ = True
         found = self.published(id, **filters)
         if not found or (value is not _UNSET and value not in [a.value for a in found]):
             wanted = id if value is _UNSET else f"{id}={value!r}"
@@ -172,20 +176,22 @@ class Recorder:
 
     def assert_last(self, id: str, value: Any, asset: str | None = None) -> None:
         """Fail unless the latest value of attribute ``id`` is ``value``."""
+        __tracebackhide__ = True
         latest = self.last(id, asset)
         if latest.value != value:
             self._fail(f"expected the last {id} to be {value!r}, it is {latest.value!r}")
 
     def assert_executed(self, method: str, **arguments: Any) -> CommandOutcome:
         """Fail unless ``method`` ran with these converted arguments (a subset); return it."""
+        __tracebackhide__ = True
         for outcome in self.executed(method):
             if all(outcome.converted.get(k, _UNSET) == v for k, v in arguments.items()):
                 return outcome
         self._fail(f"expected {method}({_call(arguments)}) to be executed")
-        raise AssertionError  # unreachable; _fail raises
 
     def assert_no_errors(self) -> None:
         """Fail if a watched app logged an error or a command failed or was rejected."""
+        __tracebackhide__ = True
         if self.errors:
             self._fail("errors were logged:\n  " + "\n  ".join(self.errors))
 
@@ -200,7 +206,8 @@ class Recorder:
         ]
         return "\n".join(lines) or "  (nothing was published)"
 
-    def _fail(self, message: str) -> None:
+    def _fail(self, message: str) -> NoReturn:
+        __tracebackhide__ = True
         raise RecorderAssertionError(f"{message}\nwhat was published:\n{self.timeline()}")
 
     def __repr__(self) -> str:
