@@ -7,7 +7,8 @@
 2. A page line ``<!-- generate: NAME [ARG] -->`` is replaced by text computed from the code at
    build time, so it follows the code: ``ofa-dev-help [run]`` (the CLI's help),
    ``compat-module-paths`` (the platform's module paths that ``tests/compat`` imports) and
-   ``compat-checks`` (every check of ``tests/compat``, by reference section).
+   ``compat-checks`` (every check of ``tests/compat``, by reference section); and an inline
+   ``<!-- checked-by: section S item N -->`` becomes the test files citing that item.
 
 ``tests/docs`` imports this file to check the API reference against ``__all__``.
 """
@@ -34,7 +35,11 @@ TREE = REPO / "build" / "docs-src"
 REFERENCE = REPO / "docs" / "reference"
 COMPAT = REPO / "tests" / "compat"
 MARKER = re.compile(r"^<!-- generate: ([\w-]+)(?: (\w+))? -->$", re.MULTILINE)
-DIRECTIVE = re.compile(r"^::: ([\w.]+)$", re.MULTILINE)
+INLINE = re.compile(r"<!-- checked-by: section (\d+) item (\d+) -->")
+# "section 11, item 2", "section 11 item 10", "section 11, items 15 and 16", "the section 11
+# defects not reproduced (items 6, 12, 13)": how the tests cite the reference's numbered items.
+CITATION = re.compile(r"section\s+(\d+)\W+(?:[a-z\s]*?\()?items?\s+((?:\d+(?:,\s*|\s+and\s+)?)+)")
+DIRECTIVE = re.compile(r"^::: ([\w.]+)\n(?:    .*\n)*?(?:      members: \[(.*)\]\n)?", re.MULTILINE)
 
 
 # 1. the package as installed --------------------------------------------------------------
@@ -81,10 +86,20 @@ def public_names(module_name: str) -> list[str]:
 def reference_modules(reference: Path = REFERENCE) -> dict[str, str]:
     """Module -> the reference page (file name) that renders it with ``::: module``."""
     return {
-        module: page.name
+        match[1]: page.name
         for page in sorted(reference.glob("*.md"))
-        for module in DIRECTIVE.findall(page.read_text(encoding="utf-8"))
+        for match in DIRECTIVE.finditer(page.read_text(encoding="utf-8"))
     }
+
+
+def rendered_names(module_name: str, reference: Path = REFERENCE) -> list[str]:
+    """The names the reference renders for ``module_name``: the ``members:`` option of its
+    directive if it has one (a module documented mostly elsewhere), else its public names."""
+    for page in sorted(reference.glob("*.md")):
+        for match in DIRECTIVE.finditer(page.read_text(encoding="utf-8")):
+            if match[1] == module_name and match[2] is not None:
+                return [name.strip() for name in match[2].split(",")]
+    return public_names(module_name)
 
 
 def documented_identifiers() -> tuple[set[str], dict[int, str]]:
@@ -103,10 +118,13 @@ def documented_identifiers() -> tuple[set[str], dict[int, str]]:
         module = importlib.import_module(module_name)
         relative = module_name.removeprefix("openfactory").removeprefix(".")
         seen = package[relative].members if relative else package.members
-        for name in public_names(module_name):
+        for name in rendered_names(module_name):
             if name not in seen:
                 continue
-            value = getattr(module, name, None)
+            try:
+                value = getattr(module, name, None)
+            except ImportError:  # a lazy name whose optional extra is not installed
+                value = None
             identifier = f"{module_name}.{name}"
             identifiers.add(identifier)
             if inspect.isclass(value) or inspect.isfunction(value):
@@ -190,8 +208,8 @@ def compat_checks(_arg: str | None) -> str:
         ]
         lines = "\n".join(f"    - {test}" for test in tests)
         blocks.append(
-            f"??? success \"{_section(test_file)}: {len(tests)} checks "
-            f"(`tests/compat/{test_file.name}`)\"\n    {summary}\n\n{lines}"
+            f'??? success "{_section(test_file)}: {len(tests)} checks '
+            f'(`tests/compat/{test_file.name}`)"\n    {summary}\n\n{lines}'
         )
     return "\n\n".join(blocks)
 
@@ -201,6 +219,26 @@ def _section_order(test_file: Path) -> tuple[int, int, str]:
     if not match:
         return (1000, 0, test_file.stem)
     return (int(match.group(1)), int(match.group(2) or 0), test_file.stem)
+
+
+def citations(tests: Path = REPO / "tests") -> dict[tuple[int, int], list[str]]:
+    """(section, item) of the reference -> the test files that cite it, by path under tests/."""
+    cited: dict[tuple[int, int], list[str]] = {}
+    for test_file in sorted(tests.rglob("*.py")):
+        text = test_file.read_text(encoding="utf-8")
+        for match in CITATION.finditer(text):
+            for item in re.findall(r"\d+", match[2]):
+                files = cited.setdefault((int(match[1]), int(item)), [])
+                name = test_file.relative_to(tests).as_posix()
+                if name not in files:
+                    files.append(name)
+    return cited
+
+
+def checked_by(section: str, item: str, cited: dict[tuple[int, int], list[str]]) -> str:
+    """The test files citing an item of the reference, or a plain 'not yet'."""
+    files = cited.get((int(section), int(item)), [])
+    return ", ".join(f"`{name}`" for name in files) if files else "not yet"
 
 
 GENERATORS: dict[str, Callable[[str | None], str]] = {
@@ -220,4 +258,8 @@ def on_page_markdown(markdown: str, page: Any, **_: Any) -> str:
             )
         return generator(match.group(2))
 
-    return MARKER.sub(generate, markdown)
+    markdown = MARKER.sub(generate, markdown)
+    if INLINE.search(markdown):
+        cited = citations()
+        markdown = INLINE.sub(lambda m: checked_by(m[1], m[2], cited), markdown)
+    return markdown

@@ -94,7 +94,9 @@ def pages() -> list[Path]:
 def commands(script: str) -> list[str]:
     """The commands of a bash block: one per line, ``\\`` continuations joined."""
     joined = script.replace("\\\n", " ")
-    return [line for line in joined.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return [
+        line for line in joined.splitlines() if line.strip() and not line.lstrip().startswith("#")
+    ]
 
 
 def pattern(expected: str) -> re.Pattern[str]:
@@ -193,6 +195,7 @@ def run_doctest(block: Block, globs: dict[str, object], where: str) -> None:
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     report: list[str] = []
     runner.run(test, out=report.append, clear_globs=False)
+    globs.update(test.globs)  # DocTest works on a copy: the page's next blocks continue it
     assert runner.failures == 0, "".join(report)
 
 
