@@ -67,7 +67,7 @@ def on_config(config: Any) -> Any:
 # 2. what the API reference documents ------------------------------------------------------
 def public_names(module_name: str) -> list[str]:
     """The public names of a module: its ``__all__``, else the names its source defines at top
-    level without a leading ``_`` (what mkdocstrings' ``filters: public`` shows)."""
+    level without a leading ``_`` (what the ``filters`` of mkdocs.yml let mkdocstrings show)."""
     module = importlib.import_module(module_name)
     exported = getattr(module, "__all__", None)
     if exported is not None:

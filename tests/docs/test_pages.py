@@ -199,8 +199,31 @@ def run_doctest(block: Block, globs: dict[str, object], where: str) -> None:
     assert runner.failures == 0, "".join(report)
 
 
-def test_the_tutorial_runs_code_of_every_kind() -> None:
-    kinds = {(b.lang, b.follows) for b in blocks(DOCS / "tutorial.md")}
-    assert {("bash", "python"), ("text", "bash")} <= kinds | {("bash", "python")}
-    languages = {b.lang for b in blocks(DOCS / "tutorial.md")}
-    assert {"python", "bash", "text"} <= languages
+def test_the_tutorial_runs_files_commands_and_checks_their_output() -> None:
+    tutorial = blocks(DOCS / "tutorial.md")
+    assert any(b.lang == "python" and b.title for b in tutorial)
+    assert any("ofa-dev run --loopback" in b.text for b in tutorial if b.lang == "bash")
+    checked = [b for b in tutorial if b.lang == "text" and b.follows == "bash"]
+    assert len(checked) == len([b for b in tutorial if b.lang == "bash"])
+
+
+def test_expected_output_lines_match_in_order_and_only_what_varies_may_differ() -> None:
+    printed = """\
+============ test session starts ============
+[OVEN-1] (2026-11-26 07:29:00) INFO running set_setpoint(celsius=30.0) for ofa-dev
+OVEN-1  set_setpoint_CMD = '{"header":{"correlation_id":"e42d794d-4b15-4d90-823c-67226e98b02e"}'
+==================== 4 passed in 0.74s ====================
+"""
+    assert_printed(
+        """\
+[OVEN-1] (2026-05-04 12:00:00) INFO running set_setpoint(celsius=30.0) for ofa-dev
+OVEN-1 set_setpoint_CMD = '{"header":{"correlation_id":"4bd5405e-a93c-45d1-b43f-e32da83caaae"}'
+...
+4 passed in 0.31s
+""",
+        printed,
+        "example",
+    )
+    for wrong in ("4 passed in 0.31s\n[OVEN-1] (2026-05-04 12:00:00) INFO", "5 passed", "OVEN-2"):
+        with pytest.raises(pytest.fail.Exception):
+            assert_printed(wrong, printed, "example")
