@@ -8,8 +8,8 @@ In each page under ``docs/`` (in order, in a fresh directory per page):
   ``ofa-dev``, ``pytest`` and ``python`` on the PATH; each command must exit 0 unless its
   comment says ``# fails``. A ```` ```text ```` block right after it is what the commands print:
   each of its lines must begin a line of the output, in order (``...`` stands for any text;
-  durations, timestamps and UUIDs may differ; pytest's ``=`` rulers and runs of spaces are
-  ignored).
+  durations, timestamps, UUIDs and the recorder's record numbers may differ; pytest's ``=``
+  rulers and runs of spaces are ignored).
 - ```` ```pycon ```` blocks run as doctests, in one namespace per page.
 """
 
@@ -34,6 +34,7 @@ VARYING = [
     (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", r"[0-9a-f-]{36}"),
     (r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?Z?", r"\d{4}-\d\d-\d\d[ T][\d:.]+Z?"),
     (r"\b\d+\.\d+s\b", r"\d+(?:\.\d+)?s"),
+    (r"#\d+\b", r"#\d+"),  # a record's number in the recorder's timeline
 ]
 
 
