@@ -236,9 +236,9 @@ def citations(tests: Path = REPO / "tests") -> dict[tuple[int, int], list[str]]:
 
 
 def checked_by(section: str, item: str, cited: dict[tuple[int, int], list[str]]) -> str:
-    """The test files citing an item of the reference, or a plain 'not yet'."""
+    """The test files citing an item of the reference, or a dash."""
     files = cited.get((int(section), int(item)), [])
-    return ", ".join(f"`{name}`" for name in files) if files else "not yet"
+    return ", ".join(f"`{name}`" for name in files) if files else "—"
 
 
 GENERATORS: dict[str, Callable[[str | None], str]] = {
