@@ -10,6 +10,13 @@ module, above both backends, picks one for each ``Asset``/``OpenFactoryApp`` bei
    backend (on that fake's broker, else on the process-wide embedded one);
 4. else Kafka at ``bootstrap_servers``.
 
+Then, for 2 to 4, when an asset router is configured (``asset_router_url``, else env
+``ASSET_ROUTER_URL``), the transport is wrapped in the fan-out layer (``openfactory.fanout``):
+the asset's subscriptions come from NATS, publishing stays on the transport chosen above. An
+in-memory transport gets the in-memory router and bus (``openfactory.testing.memory.fanout``),
+any other one the real router over HTTP and NATS (the ``fanout`` extra). An explicit
+``transport=`` is used as given, never wrapped.
+
 Process-wide state of every backend (the override, the embedded in-memory world, the Kafka
 producers and readers shared per configuration) is cleared by one ``reset()``.
 """
@@ -17,6 +24,7 @@ producers and readers shared per configuration) is cleared by one ``reset()``.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import threading
 import warnings
@@ -58,11 +66,13 @@ def open_transport(
     bootstrap_servers: str | None,
     test_mode: bool = False,
     transport: Transport | None = None,
+    asset_router_url: str | None = None,
 ) -> Transport:
     """The transport for an asset built with these constructor arguments (see module docs).
 
-    Raises ``ConfigurationError`` for a ``transport`` that is not a ``Transport``, or when Kafka
-    is needed but no ``bootstrap_servers`` (or ``KAFKA_BROKER``) was given.
+    Raises ``ConfigurationError`` for a ``transport`` that is not a ``Transport``, when Kafka
+    is needed but no ``bootstrap_servers`` (or ``KAFKA_BROKER``) was given, or for an asset
+    router URL that is not ``http(s)://...``.
     """
     if transport is not None:
         if not isinstance(transport, Transport):
@@ -71,6 +81,20 @@ def open_transport(
                 f"got {type(transport).__name__}"
             )
         return transport
+    chosen = _choose(ksql_client, bootstrap_servers, test_mode)
+    router_url = asset_router_url or os.getenv("ASSET_ROUTER_URL")
+    if not router_url:
+        return chosen
+    try:
+        return _fan_out(chosen, router_url)
+    except BaseException:
+        chosen.close()  # nothing may keep a producer of a transport that was never handed out
+        raise
+
+
+def _choose(
+    ksql_client: KSQLDB | None, bootstrap_servers: str | None, test_mode: bool
+) -> Transport:
     factory = _override
     if factory is not None:
         return factory(ksql_client, bootstrap_servers)
@@ -90,9 +114,22 @@ def open_transport(
     return KafkaTransport(bootstrap_servers, ksql_client)
 
 
+def _fan_out(chosen: Transport, router_url: str) -> Transport:
+    from openfactory.testing.memory import InMemoryTransport
+
+    if isinstance(chosen, InMemoryTransport):
+        from openfactory.testing.memory.fanout import in_memory_fan_out
+
+        return in_memory_fan_out(chosen, router_url)
+    from openfactory.fanout import nats_fan_out
+
+    return nats_fan_out(chosen, router_url)
+
+
 def reset() -> None:
-    """Forget every process-wide registry: the override, the embedded in-memory world, and the
-    Kafka producers and readers shared per configuration (closing them)."""
+    """Forget every process-wide registry: the override, the embedded in-memory world, the
+    Kafka producers and readers shared per configuration and the NATS connections shared per
+    server (closing them)."""
     _swap_override(None)
     # Only backends already loaded hold state; importing one here would cost its start-up.
     memory = sys.modules.get("openfactory.testing.memory.embedded")
@@ -101,6 +138,9 @@ def reset() -> None:
     kafka = sys.modules.get("openfactory.kafka.transport")
     if kafka is not None:
         kafka.reset_kafka_clients()
+    nats = sys.modules.get("openfactory.fanout.nats_client")
+    if nats is not None:
+        nats.reset_connections()
 
 
 def set_transport_override(factory: TransportFactory | None) -> TransportFactory | None:
