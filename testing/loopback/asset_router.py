@@ -1,0 +1,128 @@
+"""The platform's asset router, served over HTTP on loopback.
+
+``GET /asset/<asset_uuid>`` answers ``{"asset_id", "cluster_name", "nats_url"}`` (reference
+section 9.5), naming one NATS server for every asset unless ``route`` says otherwise; ``route``
+also makes it answer an HTTP error or a body without ``nats_url``, for the error paths.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+from openfactory._threads import start_background_thread
+from openfactory.errors import ConfigurationError
+
+
+class LoopbackAssetRouter:
+    """An asset router on ``127.0.0.1`` naming ``nats_url`` for every asset; ``url`` is what
+    ``ASSET_ROUTER_URL`` should hold. Use as a context manager or ``start()``/``stop()``."""
+
+    __test__ = False
+
+    def __init__(self, nats_url: str, cluster_name: str = "loopback") -> None:
+        """Raises ``ConfigurationError`` if ``nats_url`` is not a non-empty string."""
+        if not isinstance(nats_url, str) or not nats_url:
+            raise ConfigurationError(f"nats_url must be a non-empty string, got {nats_url!r}")
+        self.nats_url = nats_url
+        self.cluster_name = cluster_name
+        #: Asset UUIDs asked about, in order.
+        self.requests: list[str] = []
+        self._routes: dict[str, tuple[int, bytes]] = {}
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def route(
+        self,
+        asset_uuid: str,
+        nats_url: str | None = None,
+        *,
+        status: int = 200,
+        answer: Any = None,
+    ) -> None:
+        """Answer ``status`` and ``answer`` (any JSON; by default the usual answer naming
+        ``nats_url``, else this router's server) about ``asset_uuid`` from now on."""
+        if answer is None:
+            answer = self._answer(asset_uuid, nats_url or self.nats_url)
+        body = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
+        with self._lock:
+            self._routes[asset_uuid] = (status, body)
+
+    def answer(self, asset_uuid: str) -> tuple[int, bytes]:
+        """``(HTTP status, body)`` answered about ``asset_uuid`` (and counted in ``requests``)."""
+        with self._lock:
+            self.requests.append(asset_uuid)
+            routed = self._routes.get(asset_uuid)
+        if routed is not None:
+            return routed
+        return 200, json.dumps(self._answer(asset_uuid, self.nats_url)).encode()
+
+    def _answer(self, asset_uuid: str, nats_url: str) -> dict[str, str]:
+        return {"asset_id": asset_uuid, "cluster_name": self.cluster_name, "nats_url": nats_url}
+
+    def start(self) -> LoopbackAssetRouter:
+        """Listen on a free loopback port and serve in a background thread (no-op if running).
+
+        The socket listens when this returns: requests made at once wait in its backlog.
+        """
+        if self._server is not None:
+            return self
+        router = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = urllib.parse.urlsplit(self.path).path
+                if path.startswith("/asset/") and len(path) > len("/asset/"):
+                    status, body = router.answer(urllib.parse.unquote(path[len("/asset/") :]))
+                else:
+                    status, body = 404, b'{"detail": "Not Found"}'
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # a test's output is not the place for access logs
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        self._server = server
+        self._thread = start_background_thread(server.serve_forever, name="ofa-asset-router")
+        return self
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT``; raises ``RuntimeError`` when not running."""
+        if self._server is None:
+            raise RuntimeError("the loopback asset router is not running: call start() first")
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def stop(self) -> None:
+        """Stop serving and close the socket (idempotent)."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(5.0)
+            self._thread = None
+
+    def __enter__(self) -> LoopbackAssetRouter:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"LoopbackAssetRouter({self.url if self._server else 'stopped'} -> {self.nats_url})"
