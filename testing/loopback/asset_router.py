@@ -93,7 +93,10 @@ class LoopbackAssetRouter:
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
         self._server = server
-        self._thread = start_background_thread(server.serve_forever, name="ofa-asset-router")
+        # A short poll: stop() waits for serve_forever to notice, up to one interval.
+        self._thread = start_background_thread(
+            server.serve_forever, name="ofa-asset-router", args=(0.02,)
+        )
         return self
 
     @property

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import threading
+import uuid
 from collections.abc import Callable
 
 import pytest
@@ -191,3 +193,75 @@ def test_a_batch_published_before_subscribe_is_not_delivered(
     transport.publish(topic, "k", b"new")
     late.wait_for(lambda records: any(r.value == b"new" for r in records))
     assert late.values() == [b"new"]
+
+
+# On the assets topic, where a key subscription goes through the fan-out layer when there is one.
+def asset_record(attribute_id: str, value: object) -> bytes:
+    return json.dumps(
+        {"ID": attribute_id, "VALUE": value, "TAG": "T", "TYPE": "Samples",
+         "attributes": {"timestamp": "2026-05-04T12:34:56.789Z"}}
+    ).encode()  # fmt: skip
+
+
+@pytest.fixture
+def asset() -> str:
+    """A fresh asset UUID, lower-case letters included (reference section 11, item 24)."""
+    return f"asset-{uuid.uuid4().hex[:10]}"
+
+
+def test_assets_topic_key_subscription_gets_that_asset_in_order(
+    transport: Transport, asset: str, collect: Callable
+) -> None:
+    topic = transport.topic_for("ASSETS_STREAM")
+    mine = collect()
+    transport.subscribe(topic, asset, mine)
+    for i in range(10):
+        transport.publish(topic, asset, asset_record("n", i))
+        transport.publish(topic, asset + "-other", asset_record("n", -i))
+    records = mine.wait_count(10)
+    decoded = [r.json() for r in records]
+    assert [(d["ID"], d["VALUE"]) for d in decoded] == [("n", i) for i in range(10)]
+    assert {(r.topic, r.key) for r in records} == {(topic, asset)}
+    assert all(d["attributes"]["timestamp"] == "2026-05-04T12:34:56.789Z" for d in decoded)
+
+
+def test_assets_topic_catch_all_subscription_gets_every_asset(
+    transport: Transport, asset: str, collect: Callable
+) -> None:
+    topic = transport.topic_for("ASSETS_STREAM")
+    everything = collect()
+    transport.subscribe(topic, None, lambda r: everything(r) if r.key.startswith(asset) else None)
+    for key in (asset + "-a", asset + "-b"):
+        transport.publish(topic, key, asset_record("x", key))
+    records = everything.wait_count(2)
+    assert sorted(r.key for r in records) == [asset + "-a", asset + "-b"]
+
+
+def test_assets_topic_records_published_before_subscribe_are_not_delivered(
+    transport: Transport, asset: str, collect: Callable, settle: Callable[[], None]
+) -> None:
+    topic = transport.topic_for("ASSETS_STREAM")
+    transport.publish(topic, asset, asset_record("n", "old"))
+    assert transport.flush(5).undelivered == 0
+    settle()
+    late = collect()
+    transport.subscribe(topic, asset, late)
+    transport.publish(topic, asset, asset_record("n", "new"))
+    late.wait_for(lambda records: any(r.json()["VALUE"] == "new" for r in records))
+    assert [r.json()["VALUE"] for r in late.records] == ["new"]
+
+
+def test_assets_topic_stop_ends_delivery(
+    transport: Transport, asset: str, collect: Callable
+) -> None:
+    topic = transport.topic_for("ASSETS_STREAM")
+    stopped, witness = collect(), collect()
+    subscription = transport.subscribe(topic, asset, stopped)
+    transport.subscribe(topic, asset, witness)
+    transport.publish(topic, asset, asset_record("n", 1))
+    stopped.wait_count(1)
+    subscription.stop()
+    subscription.stop()
+    transport.publish(topic, asset, asset_record("n", 2))
+    witness.wait_count(2)
+    assert [r.json()["VALUE"] for r in stopped.records] == [1]
