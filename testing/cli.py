@@ -54,6 +54,7 @@ RUN_EXAMPLE = """\
 example:
   ofa-dev run examples/demo_app.py --call "move_axis x=1 y=2 speed=50" --duration 5"""
 METHOD_WAIT = 10.0
+_STOP_CHECK = 0.1  # how often a --call waiting for its method looks whether the run ended
 
 
 @dataclass(frozen=True)
@@ -182,9 +183,9 @@ def _send_calls(
         for call in calls:
             if stop.wait(call.delay):
                 return
-            registered = view.wait_until(
-                call.method, "UNAVAILABLE", comparison=operator.ne, timeout=METHOD_WAIT
-            )
+            registered = _wait_for_method(view, call.method, stop)
+            if stop.is_set():
+                return
             if not registered:
                 print(f"ofa-dev: app {app_uuid} has no method {call.method!r}", file=out)
             try:
@@ -193,6 +194,17 @@ def _send_calls(
                 print(f"ofa-dev: {err}", file=out)
     finally:
         view.close()
+
+
+def _wait_for_method(view: Asset, method: str, stop: threading.Event) -> bool:
+    """Wait until ``view`` knows ``method`` (at most ``METHOD_WAIT`` s), giving up when the run
+    stops: the view must be closed before the world it reads goes away."""
+    for _ in range(int(METHOD_WAIT / _STOP_CHECK)):
+        if stop.is_set():
+            return False
+        if view.wait_until(method, "UNAVAILABLE", comparison=operator.ne, timeout=_STOP_CHECK):
+            return True
+    return False
 
 
 def run_app(
@@ -217,15 +229,13 @@ def run_app(
             print(world.note, file=out, flush=True)
         remove_listener = world.broker.add_listener(show)
         stop = threading.Event()
-        helpers = []
+        sender = None
         if calls:
             args = (calls, app_uuid_from_env(), world, out, stop)
-            helpers.append(start_background_thread(_send_calls, name="ofa-dev-calls", args=args))
+            sender = start_background_thread(_send_calls, name="ofa-dev-calls", args=args)
         if duration is not None:
-            helpers.append(
-                start_background_thread(
-                    _terminate_after, name="ofa-dev-timer", args=(duration, stop), daemon=False
-                )
+            start_background_thread(
+                _terminate_after, name="ofa-dev-timer", args=(duration, stop), daemon=False
             )
         code = 0
         try:
@@ -234,6 +244,8 @@ def run_app(
             code = exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
         finally:
             stop.set()
+            if sender is not None:
+                sender.join(METHOD_WAIT)  # its view closed before the world goes away
             world.settle()  # print what the app published last (UNAVAILABLE, deregistration)
             remove_listener()
         left = world.broker.pending()
