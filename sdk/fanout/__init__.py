@@ -6,6 +6,8 @@ subscriptions from the NATS server ``ASSET_ROUTER_URL`` names for it; publishing
 ``nats_fan_out`` builds one on a real NATS server (needs the ``fanout`` extra, nats-py); the
 in-memory backend has its own router and bus (``openfactory.testing.memory.fanout``).
 ``forwarded_message`` / ``record_from_message`` are the forwarders' message shape, both ways.
+The platform library's helpers ``AsyncLoopThread``, ``NATSSubscriber`` and
+``get_nats_cluster_url`` are here too.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from openfactory.fanout.router import (
     get_nats_cluster_url,
     nats_url_from_answer,
 )
+from openfactory.fanout.subscriber import AssetNATSCallback, NATSSubscriber
 from openfactory.fanout.transport import FanOutTransport
 from openfactory.transport import Transport
 
@@ -39,6 +42,7 @@ __all__ = [
     "KAFKA_TIMESTAMP",
     "KAFKA_TIMESTAMP_TYPE",
     "ROUTER_ENV",
+    "AssetNATSCallback",
     "AssetRouter",
     "AssetRouterError",
     "AsyncLoopThread",
@@ -46,6 +50,7 @@ __all__ = [
     "FanOutTransport",
     "HttpAssetRouter",
     "MessageHandler",
+    "NATSSubscriber",
     "SubjectBus",
     "asset_subjects",
     "check_router_url",

@@ -2,8 +2,11 @@
 
 ``NatsBus`` is one connection: its coroutines run on an ``AsyncLoopThread`` and messages are
 handed to a dispatch thread of its own, so a callback may block, subscribe or stop a
-subscription without stalling the connection. ``NatsConnector`` shares one connection per
-server URL in the process; ``reset_connections()`` closes them (``openfactory.backends.reset``).
+subscription without stalling the connection. Subscriptions to the same subject share one
+subscription on the server (an asset's state feed and its ``subscribe_to_*`` feeds, several
+views of one asset): the server sends each message once, the bus hands it to each of them.
+``NatsConnector`` shares one connection per server URL in the process; ``reset_connections()``
+closes them (``openfactory.backends.reset``).
 
 Connecting is a bounded wait (``timeout``): a server that never answers raises
 ``TransportError`` instead of hanging. Once connected, the client reconnects without end,
@@ -81,9 +84,11 @@ class NatsBus(SubjectBus):
         self._closed = False
         self._connected_once = False
         self._last_error: BaseException | None = None
-        self._subscriptions: set[_NatsSubscription] = set()
+        self._groups: dict[str, _SubjectGroup] = {}
+        # Held while (un)subscribing, a server round trip: a second subscription to a subject
+        # joins the first only once the server has it.
         self._lock = threading.Lock()
-        self._inbox: queue.SimpleQueue[tuple[_NatsSubscription, str, bytes] | None] = (
+        self._inbox: queue.SimpleQueue[tuple[_SubjectGroup, int, str, bytes] | None] = (
             queue.SimpleQueue()
         )
         try:
@@ -169,66 +174,88 @@ class NatsBus(SubjectBus):
 
     @override
     def subscribe(self, subject: str, on_message: MessageHandler) -> Subscription:
-        self._check_open()
         subscription = _NatsSubscription(self, subject, on_message)
+        with self._lock:
+            self._check_open()
+            group = self._groups.get(subject)
+            try:
+                if group is None:
+                    group = _SubjectGroup(subject)
+                    group.handle = self._loop.run(self._subscribe(group), self.timeout + 1.0)
+                    self._groups[subject] = group
+                else:
+                    # What the server routed here before this round trip counts as published
+                    # before this subscription: it starts after those.
+                    self._loop.run(self._round_trip(subject), self.timeout + 1.0)
+            except (TimeoutError, nats_errors.Error) as err:
+                raise TransportError(
+                    f"cannot subscribe to {subject!r} on NATS {self.url}: {err!r}"
+                ) from err
+            subscription.start = group.received
+            subscription.group = group
+            group.members = (*group.members, subscription)
+        return subscription
+
+    async def _subscribe(self, group: _SubjectGroup) -> NatsSubscriptionHandle:
         inbox = self._inbox
 
         async def handle(message: Msg) -> None:
-            inbox.put((subscription, message.subject, message.data))
+            group.received += 1
+            inbox.put((group, group.received, message.subject, message.data))
 
-        async def subscribe() -> Any:
-            handle_ = await self._client.subscribe(
-                subject, cb=handle, pending_msgs_limit=_PENDING_LIMIT
-            )
-            try:
-                # A round trip: the server has the subscription once its PONG is back, so a
-                # message published after subscribe() returns is delivered.
-                await self._client.flush(self._flush_timeout)
-            except (TimeoutError, nats_errors.Error) as err:
-                logger.warning(
-                    "subscribed to %r on %s while the connection is down (%r): messages "
-                    "arrive once it is back",
-                    subject,
-                    self.url,
-                    err,
-                )
-            return handle_
+        handle_ = await self._client.subscribe(
+            group.subject, cb=handle, pending_msgs_limit=_PENDING_LIMIT
+        )
+        # The server has the subscription once this round trip is back, so a message
+        # published after subscribe() returns is delivered.
+        await self._round_trip(group.subject)
+        return handle_
 
+    async def _round_trip(self, subject: str) -> None:
         try:
-            subscription.handle = self._loop.run(subscribe(), self.timeout + 1.0)
+            await self._client.flush(self._flush_timeout)
         except (TimeoutError, nats_errors.Error) as err:
-            raise TransportError(
-                f"cannot subscribe to {subject!r} on NATS {self.url}: {err!r}"
-            ) from err
-        with self._lock:
-            self._subscriptions.add(subscription)
-        return subscription
+            logger.warning(
+                "subscribed to %r on %s while the connection is down (%r): messages arrive "
+                "once it is back",
+                subject,
+                self.url,
+                err,
+            )
 
     def _unsubscribe(self, subscription: _NatsSubscription) -> None:
         with self._lock:
-            self._subscriptions.discard(subscription)
-        handle = subscription.handle
-        if handle is None or self._closed:
-            return
-        try:
-            self._loop.run(handle.unsubscribe(), self.timeout)
-        except (TimeoutError, nats_errors.Error, TransportError) as err:
-            # Stopped on our side already: nothing more reaches the callback.
-            logger.debug("unsubscribing %r from %s: %r", subscription.subject, self.url, err)
+            group = subscription.group
+            if group is None or subscription not in group.members:
+                return
+            group.members = tuple(m for m in group.members if m is not subscription)
+            if group.members:
+                return
+            del self._groups[group.subject]
+            if self._closed or group.handle is None:
+                return
+            try:
+                self._loop.run(group.handle.unsubscribe(), self.timeout)
+            except (TimeoutError, nats_errors.Error, TransportError) as err:
+                # Stopped on our side already: nothing more reaches the callbacks.
+                logger.debug("unsubscribing %r from %s: %r", group.subject, self.url, err)
 
     def _dispatch(self) -> None:
         while True:
             item = self._inbox.get()
             if item is None:
                 return
-            subscription, subject, data = item
-            if not subscription.active:
-                continue
-            try:
-                subscription.on_message(subject, data)
-            except Exception:
-                # A failing subscriber must not stop delivery to itself or the others.
-                logger.exception("subscriber %r raised on a message of %r", subscription, subject)
+            group, number, subject, data = item
+            for subscription in group.members:
+                if not subscription.active or number <= subscription.start:
+                    continue
+                try:
+                    subscription.on_message(subject, data)
+                except Exception:
+                    # A failing subscriber must not stop delivery to itself or the others.
+                    logger.exception(
+                        "subscriber %r raised on a message of %r", subscription, subject
+                    )
 
     def _check_open(self) -> None:
         if self._closed:
@@ -240,11 +267,11 @@ class NatsBus(SubjectBus):
         with self._lock:
             if self._closed:
                 return
-            subscriptions = list(self._subscriptions)
-            self._subscriptions.clear()
-        for subscription in subscriptions:
-            subscription.active = False
-        self._closed = True
+            self._closed = True
+            groups, self._groups = list(self._groups.values()), {}
+        for group in groups:
+            for subscription in group.members:
+                subscription.active = False
         self._close_client()
         self._inbox.put(None)
         if threading.current_thread() is not self._dispatcher:
@@ -262,12 +289,25 @@ class NatsBus(SubjectBus):
         return f"NatsBus({self.url!r}, {state})"
 
 
+class _SubjectGroup:
+    """The server's subscription to ``subject`` and the bus's subscriptions sharing it."""
+
+    def __init__(self, subject: str) -> None:
+        self.subject = subject
+        self.handle: NatsSubscriptionHandle | None = None
+        # Replaced, never changed in place: the dispatch thread reads it without the lock.
+        self.members: tuple[_NatsSubscription, ...] = ()
+        #: Messages received so far (counted on the loop thread, in arrival order).
+        self.received = 0
+
+
 class _NatsSubscription(Subscription):
     def __init__(self, bus: NatsBus, subject: str, on_message: MessageHandler) -> None:
         self.bus = bus
         self.subject = subject
         self.on_message = on_message
-        self.handle: NatsSubscriptionHandle | None = None
+        self.group: _SubjectGroup | None = None
+        self.start = 0  # messages of the group up to this number came before it
         self.active = True
 
     def stop(self) -> None:
@@ -330,6 +370,12 @@ class NatsConnector(BusConnector):
         bus.close()
 
 
+def shared_connections() -> list[NatsBus]:
+    """The NATS connections the process shares now (``received`` counts their messages)."""
+    with _lock:
+        return [held[0] for held in _shared.values()]
+
+
 def reset_connections() -> None:
     """Close every shared NATS connection of the process (for a clean slate in tests)."""
     with _lock:
@@ -345,5 +391,6 @@ __all__ = [
     "NatsConnector",
     "check_nats_url",
     "reset_connections",
+    "shared_connections",
     "shared_loop",
 ]

@@ -40,7 +40,10 @@ class FanOutTransport(Transport):
 
     The router is asked once per asset and each server connected once per transport (the
     connector shares connections between transports). Callbacks run where the bus delivers:
-    inline for the in-memory bus, on the connection's thread for NATS.
+    inline for the in-memory bus, on the connection's thread for NATS. The records a
+    subscription gets are those the forwarder publishes after it is made: one that reached
+    Kafka before it but was forwarded after (the forwarder lagging) is delivered too. Records
+    come back with the forwarder's timestamps in ``attributes`` and no Kafka offset (-1).
     """
 
     def __init__(self, inner: Transport, router: AssetRouter, connector: BusConnector) -> None:

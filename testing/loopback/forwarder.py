@@ -5,13 +5,20 @@ record as the platform's forwarders do (reference sections 4.7 and 9.5): on subj
 ``<key>.<ID>``, the value without ``ID`` and with the forwarder's and Kafka's timestamps
 (``openfactory.fanout.forwarded_message``). ``sync()`` waits until everything on the topic at
 that moment has been forwarded, for tests that need the fan-out layer to have caught up.
+
+``python -m openfactory.testing.loopback.forwarder BOOTSTRAP NATS_URL [--topic T]`` runs one as a
+process of its own (prints ``ready`` once forwarding) until SIGINT or SIGTERM.
 """
 
 from __future__ import annotations
 
+import argparse
+import signal
+import sys
 import threading
 import uuid
-from types import TracebackType
+from collections.abc import Sequence
+from types import FrameType, TracebackType
 
 from confluent_kafka import (
     TIMESTAMP_CREATE_TIME,
@@ -174,3 +181,28 @@ class AssetForwarder:
 
     def __repr__(self) -> str:
         return f"AssetForwarder({self.topic!r} -> {self.nats_url}, forwarded={self.forwarded})"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Forward until SIGINT/SIGTERM; prints ``ready`` once forwarding."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("bootstrap_servers")
+    parser.add_argument("nats_url")
+    parser.add_argument("--topic", default=None)
+    args = parser.parse_args(argv)
+    done = threading.Event()
+
+    def finish(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    signal.signal(signal.SIGINT, finish)
+    signal.signal(signal.SIGTERM, finish)
+    with AssetForwarder(args.bootstrap_servers, args.nats_url, args.topic):
+        print("ready", flush=True)
+        while not done.wait(0.5):
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

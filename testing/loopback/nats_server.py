@@ -123,6 +123,11 @@ class LoopbackNats:
         return f"nats://127.0.0.1:{self.port}"
 
     @property
+    def pid(self) -> int | None:
+        """The server process's id while it runs (to read its CPU time, say), else ``None``."""
+        return self._process.pid if self._process is not None else None
+
+    @property
     def running(self) -> bool:
         """True while the server process runs."""
         return self._process is not None and self._process.poll() is None

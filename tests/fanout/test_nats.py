@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from openfactory.errors import ConfigurationError, TransportError
-from openfactory.fanout import FanOutTransport, HttpAssetRouter
+from openfactory.fanout import AsyncLoopThread, FanOutTransport, HttpAssetRouter, NATSSubscriber
 from openfactory.fanout.nats_client import NatsBus, NatsConnector, reset_connections, shared_loop
 from openfactory.testing.loopback import LoopbackAssetRouter, LoopbackNats
 from openfactory.testing.memory import FakeKSQLDB, InMemoryTransport
@@ -78,6 +78,25 @@ def test_stop_ends_delivery_and_a_failing_callback_stops_nothing(
     assert [data for _, data in witness.wait(2)] == [b"1", b"2"]
     assert stopped.messages == [("S.x", b"1")]
     assert "callback bug" in caplog.text
+
+
+def test_subscriptions_to_one_subject_share_the_servers_subscription(bus: NatsBus) -> None:
+    first, second, witness = Received(), Received(), Received()
+    bus.subscribe("SHARED.>", first)
+    bus.subscribe("WITNESS.>", witness)
+    bus.publish("SHARED.x", b"1")
+    first.wait(1)
+    joined = bus.subscribe("SHARED.>", second)
+    before = bus.received
+    bus.publish_many([("SHARED.x", b"2"), ("WITNESS.x", b"w")])
+    witness.wait(1)
+    assert [d for _, d in first.wait(2)] == [b"1", b"2"]
+    assert second.wait(1) == [("SHARED.x", b"2")]  # only what came after it joined
+    assert bus.received - before == 2  # one copy of b"2" for both, one of b"w"
+    joined.stop()
+    bus.publish_many([("SHARED.x", b"3"), ("WITNESS.x", b"w2")])
+    witness.wait(2)
+    assert [d for _, d in first.wait(3)] == [b"1", b"2", b"3"] and len(second.messages) == 1
 
 
 def test_a_callback_may_subscribe_and_block_without_stalling_the_connection(
@@ -198,3 +217,29 @@ def test_the_router_is_asked_once_per_asset_and_each_server_connected_once(
         assert transport.server_of("B") == ofa_loopback_nats.url
         transport.close()
         transport.close()
+
+
+def test_the_platforms_subscriber_helper_delivers_json_values(
+    ofa_loopback_nats: LoopbackNats,
+) -> None:
+    got: list[tuple[str, dict]] = []
+    arrived = threading.Event()
+
+    def on_message(subject: str, value: dict) -> None:
+        got.append((subject, value))
+        arrived.set()
+
+    loop = AsyncLoopThread()
+    subscriber = NATSSubscriber(loop, [ofa_loopback_nats.url], "PROVER3018.*", on_message)
+    subscriber.start()
+    subscriber.start()
+    publisher = NatsBus(ofa_loopback_nats.url, shared_loop())
+    publisher.publish("PROVER3018.temp", b'{"VALUE": "5", "TAG": "T"}')
+    assert arrived.wait(WAIT)
+    assert got == [("PROVER3018.temp", {"VALUE": "5", "TAG": "T"})]
+    subscriber.stop()
+    subscriber.stop()
+    publisher.close()
+    loop.stop()
+    with pytest.raises(ConfigurationError, match="servers"):
+        NATSSubscriber(loop, [], "x", on_message)
