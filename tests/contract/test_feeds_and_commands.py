@@ -101,9 +101,9 @@ class Inbox:
         self.messages: list[tuple[str, dict[str, Any]]] = []
         self._changed = threading.Condition()
 
-    def __call__(self, asset_uuid: str, message: dict[str, Any]) -> None:
+    def __call__(self, subject: str, message: dict[str, Any]) -> None:
         with self._changed:
-            self.messages.append((asset_uuid, message))
+            self.messages.append((subject, message))
             self._changed.notify_all()
 
     def wait(self, count: int) -> list[dict[str, Any]]:
@@ -136,7 +136,8 @@ def test_attribute_subscription_gets_new_values_in_order(world: World) -> None:
         writer.add_attribute("other", sample(-i))
     messages = inbox.wait(5)
     assert inbox.ids_values() == [("temp", 20 + i) for i in range(5)]
-    assert {uuid_ for uuid_, _ in inbox.messages} == {asset_uuid}
+    # The callback's subject: the UUID as published, a dot, the attribute id (reference 4.7).
+    assert {subject for subject, _ in inbox.messages} == {f"{asset_uuid}.temp"}
     assert all(m["TYPE"] == "Samples" and m["TAG"] == "Temperature" for m in messages)
 
 
