@@ -11,14 +11,15 @@ module, above both backends, picks one for each ``Asset``/``OpenFactoryApp`` bei
 4. else Kafka at ``bootstrap_servers``.
 
 Then, for 2 to 4, when an asset router is configured (``asset_router_url``, else env
-``ASSET_ROUTER_URL``), the transport is wrapped in the fan-out layer (``openfactory.fanout``):
-the asset's subscriptions come from NATS, publishing stays on the transport chosen above. An
-in-memory transport gets the in-memory router and bus (``openfactory.testing.memory.fanout``),
-any other one the real router over HTTP and NATS (the ``fanout`` extra). An explicit
-``transport=`` is used as given, never wrapped.
+``ASSET_ROUTER_URL`` outside test mode), the transport is wrapped in the fan-out layer
+(``openfactory.fanout``): the asset's subscriptions come from NATS, publishing stays on the
+transport chosen above. An in-memory transport gets the in-memory router and bus
+(``openfactory.testing.memory.fanout``), any other one the real router over HTTP and NATS (the
+``fanout`` extra). An explicit ``transport=`` is used as given, never wrapped.
 
 Process-wide state of every backend (the override, the embedded in-memory world, the Kafka
-producers and readers shared per configuration) is cleared by one ``reset()``.
+producers and readers shared per configuration, the NATS connections) is cleared by one
+``reset()``.
 """
 
 from __future__ import annotations
@@ -82,7 +83,9 @@ def open_transport(
             )
         return transport
     chosen = _choose(ksql_client, bootstrap_servers, test_mode)
-    router_url = asset_router_url or os.getenv("ASSET_ROUTER_URL")
+    # As Asset reads it (openfactory.assets.asset_base.endpoints): the platform reads no
+    # environment in test mode.
+    router_url = asset_router_url or (None if test_mode else os.getenv("ASSET_ROUTER_URL"))
     if not router_url:
         return chosen
     try:

@@ -9,7 +9,7 @@ import pytest
 
 from openfactory.apps import OpenFactoryApp, ofa_method
 from openfactory.assets import Asset, AssetAttribute
-from openfactory.backends import open_transport
+from openfactory.backends import open_transport, override_transport
 from openfactory.errors import ConfigurationError, OFAConfigurationException, TransportError
 from openfactory.fanout import AssetRouterError, FanOutTransport
 from openfactory.kafka import KSQLDBClient
@@ -21,6 +21,7 @@ from openfactory.testing.memory import (
     InMemoryFanOut,
     InMemoryTransport,
     embedded_broker,
+    embedded_transport,
     fanout_of,
 )
 
@@ -77,18 +78,19 @@ def test_a_router_url_that_is_no_url_fails_and_closes_what_was_chosen(
     assert len(ofa_ksqldb.broker.records("ofa_assets")) == before
 
 
-def test_a_test_mode_app_given_a_router_follows_assets_in_memory(
+def test_an_app_given_a_router_follows_assets_in_memory(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # On the embedded world, as --ofa-fake-broker and ofa-dev run route it.
     monkeypatch.setenv("APP_UUID", "counter-1")
     monkeypatch.setenv("ASSET_ROUTER_URL", MEMORY_ROUTER_URL)
-    app = Counter(KSQLDBClient("http://127.0.0.1:1"), test_mode=True)
+    with override_transport(lambda _ksql, _bootstrap: embedded_transport()):
+        app = Counter(KSQLDBClient("http://127.0.0.1:1"), bootstrap_servers="127.0.0.1:1")
     try:
         assert isinstance(app.transport, FanOutTransport)
         layer = fanout_of(embedded_broker())
         assert layer.router_requests == ["counter-1"]
         assert layer.default_server.subscriptions() == ["counter-1.>"]
-        monkeypatch.delenv("ASSET_ROUTER_URL")
         caller = Asset("counter-1", KSQLDBClient("http://127.0.0.1:1"), test_mode=True)
         caller.method("add", "tester", {"n": 2})  # runs inline, before method() returns
         assert app.added == [2]
@@ -97,10 +99,23 @@ def test_a_test_mode_app_given_a_router_follows_assets_in_memory(
         app.close()
 
 
+def test_test_mode_reads_no_router_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As the platform: in test mode neither KAFKA_BROKER nor ASSET_ROUTER_URL is read.
+    monkeypatch.setenv("ASSET_ROUTER_URL", MEMORY_ROUTER_URL)
+    view = Asset("A", KSQLDBClient("http://127.0.0.1:1"), test_mode=True)
+    assert isinstance(view.transport, InMemoryTransport)
+    view.close()
+    transport = open_transport(None, None, test_mode=True, asset_router_url=MEMORY_ROUTER_URL)
+    assert isinstance(transport, FanOutTransport)  # given one, it follows it
+    transport.close()
+
+
 @pytest.mark.xfail(
     reason="sdk/assets/asset.py calls open_transport(ksqlClient, bootstrap_servers, test_mode, "
     "transport) without asset_router_url=asset_router_url: an Asset or app given a router only "
-    "by argument reads Kafka directly (ASSET_ROUTER_URL works)",
+    "by argument (test_mode ones included) reads Kafka directly (ASSET_ROUTER_URL works)",
     strict=True,
 )
 def test_an_asset_and_an_app_given_a_router_by_argument_follow_it(
@@ -108,7 +123,7 @@ def test_an_asset_and_an_app_given_a_router_by_argument_follow_it(
 ) -> None:
     monkeypatch.setenv("APP_UUID", "COUNTER")
     view = Asset("A", ofa_ksqldb, asset_router_url=MEMORY_ROUTER_URL)
-    app = Counter(ofa_ksqldb, asset_router_url=MEMORY_ROUTER_URL)
+    app = Counter(ofa_ksqldb, asset_router_url=MEMORY_ROUTER_URL, test_mode=True)
     try:
         assert isinstance(view.transport, FanOutTransport)
         assert isinstance(app.transport, FanOutTransport)
