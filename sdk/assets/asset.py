@@ -110,7 +110,9 @@ class Asset(BaseAsset):
         self.test_mode = test_mode
         self._closed = False
         self._echoes: dict[bytes, AssetAttribute] = {}  # see _publish_attribute
-        transport = open_transport(ksqlClient, bootstrap_servers, test_mode, transport)
+        transport = open_transport(
+            ksqlClient, bootstrap_servers, test_mode, transport, asset_router_url=asset_router_url
+        )
         self._transport = transport
         try:
             self._assets_topic = transport.topic_for(ASSETS_STREAM)

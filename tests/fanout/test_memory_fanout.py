@@ -112,12 +112,6 @@ def test_test_mode_reads_no_router_from_the_environment(
     transport.close()
 
 
-@pytest.mark.xfail(
-    reason="sdk/assets/asset.py calls open_transport(ksqlClient, bootstrap_servers, test_mode, "
-    "transport) without asset_router_url=asset_router_url: an Asset or app given a router only "
-    "by argument (test_mode ones included) reads Kafka directly (ASSET_ROUTER_URL works)",
-    strict=True,
-)
 def test_an_asset_and_an_app_given_a_router_by_argument_follow_it(
     ofa_ksqldb: FakeKSQLDB, monkeypatch: pytest.MonkeyPatch
 ) -> None:
