@@ -46,10 +46,15 @@ NUDGE_S = 0.002
 COMMAND_MARK = b'"TAG": "' + COMMAND_TAG.encode() + b'"'
 
 
+#: What the empty placeholder of a command attribute an app publishes at start holds.
+PLACEHOLDER_MARK = b'"VALUE": ' + COMMAND_MARK.replace(b'"TAG"', b'"", "TAG"')
+
+
 def is_command(value: bytes | None) -> bool:
     """True for a record tagged as a command (``"TAG": "Method.Command"``), as the SDK and the
-    platform's clients lay asset records out; one byte search, no decoding."""
-    return value is not None and COMMAND_MARK in value
+    platform's clients lay asset records out, but for the empty placeholders apps publish at
+    start (no one waits for those); byte searches, no decoding."""
+    return value is not None and COMMAND_MARK in value and PLACEHOLDER_MARK not in value
 
 
 class CommandLane:

@@ -13,7 +13,7 @@ from typing_extensions import override
 from openfactory import _clock
 from openfactory.errors import ConfigurationError, TransportError
 from openfactory.kafka._clients import logger, to_record, translate, validate_config
-from openfactory.kafka._commands import COMMAND_MARK
+from openfactory.kafka._commands import COMMAND_MARK, is_command
 from openfactory.kafka._consumer import KafkaSubscription, open_subscription, reset_readers
 from openfactory.kafka._producer import (
     acquire_producer,
@@ -119,7 +119,7 @@ class KafkaTransport(Transport):
             self._report_failure if on_delivery is None else partial(self._on_delivery, on_delivery)
         )
         shared = self._shared
-        command = value is not None and COMMAND_MARK in value  # is_command(value), inlined
+        command = value is not None and COMMAND_MARK in value and is_command(value)
         if command and self._send_command(topic, key, value, callback):
             return
         producer = shared.producer

@@ -55,7 +55,7 @@ def command(key_method: str = "move") -> bytes:
 
 def test_command_records_are_recognised_from_their_bytes() -> None:
     assert is_command(command())
-    assert is_command(asset_record("move_CMD", "", COMMAND_TAG, "OpenFactory", TS))
+    assert not is_command(asset_record("move_CMD", "", COMMAND_TAG, "OpenFactory", TS))  # start
     assert not is_command(asset_record("temp", 1.5, "Temperature", "Samples", TS))
     assert not is_command(None)
 
