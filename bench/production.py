@@ -2,26 +2,27 @@
 
 Everything but the record counter runs in one process against librdkafka's in-process mock
 cluster (real Kafka protocol on loopback) and the fake ksqlDB served over HTTP, with the real
-``KSQLDBClient`` and ``KafkaTransport`` an app uses in production. Printed, from one run:
+``KSQLDBClient`` and ``KafkaTransport`` an app uses in production. Every figure is the median of
+``--rounds`` rounds (>= 5) with its spread (min-max), the arms of a comparison interleaved round
+by round; bars are judged on the median of the per-round ratios.
 
-  1. attribute updates/s from one app (``app.counter = i``: value, timestamp, JSON, produce,
-     and the app's own subscription taking the records back) vs a bare confluent-kafka
-     ``Producer`` (same configuration) producing the same bytes, encoded as the platform's
-     producers do (``datetime`` and ``json.dumps``), vs that producer flushing after every
-     record; ratios SDK/bare (target >= 0.75) and SDK/flush-each (target >= 30). For the
-     record, the bare producer is also timed with the SDK's faster record encoder;
-  2. the SDK and flush-each again on a cluster that answers after ``--lan-round-trip-ms``
-     (librdkafka's ``test.mock.broker.rtt``): with no round trip at all, as in 1., a flush
-     costs tens of microseconds, far less than on any networked broker;
-  3. records a plain confluent-kafka consumer in another process found on the topic for
-     every run (must equal those sent);
-  4. command round trip (caller publishes ``ping_CMD`` -> the method starts in the app),
-     p50/p99/max over ``--commands`` commands (target p99 < 50 ms).
+  1. Attribute updates/s from one app (``app.counter = i``: value, timestamp, JSON, produce, and
+     the app's own subscription taking its echoes back), flush included, against a bare
+     confluent-kafka ``Producer`` (the SDK's producer settings) producing the same records
+     encoded as a hand-written producer does (``datetime`` and ``json.dumps``), ``poll(0)`` after
+     each [bar: SDK / bare >= 1.0]. For the record: the bare producer with the SDK's encoder.
+     A plain consumer in another process counts the records of every run: none may be lost.
+  2. Command round trip (a caller's ``Asset.method("ping")`` -> the method starts in the app)
+     against bare confluent-kafka produce -> consume of the same record with identical client
+     settings: the producer settings the SDK sends commands with (``linger.ms`` 0, see
+     ``openfactory.kafka._commands``; the SDK's attribute producer keeps ``linger.ms`` 5) and
+     the SDK's consumer settings. p50 of ``--commands`` commands a round [bar: SDK / bare <= 1.25],
+     under the default settings (``fetch.wait.max.ms`` 10) and latency-tuned ones (1 ms: this
+     cluster holds an empty fetch for the whole wait, Apache Kafka does not).
 
-    .venv/bin/python bench/production.py [--records 50000] [--commands 1000] [--repeat 3]
-                                         [--flush-records 2000] [--lan-round-trip-ms 1]
+    .venv/bin/python bench/production.py [--rounds 5] [--records 30000] [--commands 200]
 
-Exit code 0 when it measured (a missed target is reported, not raised), 1 if records were lost.
+Exit code 0 when it measured (a missed bar is reported, not raised), 1 if records were lost.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ import contextlib
 import io
 import json
 import logging
-import operator
 import os
 import statistics
 import subprocess
@@ -43,12 +43,17 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Producer, TopicPartition
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _rounds import at_least, at_most, interleaved, ratios, spread, verdict
+
+from openfactory import backends
 from openfactory.apps import OpenFactoryApp, SampleAttribute, ofa_method
 from openfactory.assets import Asset
 from openfactory.kafka import KSQLDBClient
-from openfactory.kafka._clients import producer_config
+from openfactory.kafka._clients import FETCH_WAIT_ENV, consumer_config, producer_config
 from openfactory.testing import FakeKSQLDB
 from openfactory.testing.loopback.kafka import LoopbackKafka
 from openfactory.testing.loopback.ksqldb_server import FakeKSQLDBServer
@@ -119,6 +124,7 @@ class RecordCounter:
         self._process.wait(TIMEOUT)
 
 
+# 1. publishing ------------------------------------------------------------------------------
 def sdk_rate(client: KSQLDBClient, bootstrap: str, count: int) -> tuple[float, str]:
     """Updates/s of ``app.counter = i``, flush included; and the key the records went to."""
     run_uuid = f"BENCH-{uuid.uuid4().hex[:8]}"
@@ -153,10 +159,7 @@ def sdk_encoded_record(i: int) -> bytes:
 
 
 def bare_rate(
-    bootstrap: str,
-    count: int,
-    encode: Callable[[int], bytes] = hand_written_record,
-    flush_each: bool = False,
+    bootstrap: str, count: int, encode: Callable[[int], bytes] = hand_written_record
 ) -> tuple[float, str]:
     """Records/s of a bare confluent-kafka producer; and the key the records went to."""
     producer = Producer(producer_config(bootstrap, {}))
@@ -166,10 +169,7 @@ def bare_rate(
     start = time.perf_counter()
     for i in range(1, count + 1):
         producer.produce(TOPIC, encode(i), key)
-        if flush_each:
-            producer.flush(TIMEOUT)
-        else:
-            producer.poll(0)
+        producer.poll(0)
     left = producer.flush(TIMEOUT)
     elapsed = time.perf_counter() - start
     if left:
@@ -177,15 +177,72 @@ def bare_rate(
     return count / elapsed, key
 
 
-def round_trips(client: KSQLDBClient, bootstrap: str, commands: int) -> list[float]:
-    """Milliseconds from publishing ``ping_CMD`` to the method starting, one command at a time."""
+def publishing(args: argparse.Namespace) -> bool:
+    """Arm 1; True when no record was lost."""
+    with (
+        LoopbackKafka() as kafka,
+        FakeKSQLDBServer(FakeKSQLDB()) as server,
+        KSQLDBClient(server.url) as client,
+    ):
+        bootstrap = kafka.bootstrap_servers
+        kafka.create_topic(TOPIC)
+        counter = RecordCounter(bootstrap)
+        sdk_rate(client, bootstrap, 1_000)  # warm-up: shared producer and consumer
+        keys: dict[str, list[str]] = {"sdk": [], "bare": [], "encoder": []}
+
+        def arm(name: str, measure: Callable[[], tuple[float, str]]) -> Callable[[], float]:
+            def run() -> float:
+                rate, key = measure()
+                keys[name].append(key)
+                return rate
+
+            return run
+
+        rates = interleaved(
+            args.rounds,
+            {
+                "sdk": arm("sdk", lambda: sdk_rate(client, bootstrap, args.records)),
+                "bare": arm("bare", lambda: bare_rate(bootstrap, args.records)),
+                "encoder": arm(
+                    "encoder", lambda: bare_rate(bootstrap, args.records, sdk_encoded_record)
+                ),
+            },
+        )
+        # The SDK run also published the counter's start value (0) before the timed ones.
+        found = {
+            name: [counter.found(key, args.records + (name == "sdk")) - (name == "sdk")
+                   for key in done]
+            for name, done in keys.items()
+        }  # fmt: skip
+        counter.close()
+    print(f"1. attribute updates/s, {args.records} records a run:")
+    print(f"   SDK (app.counter = i, KafkaTransport):     {spread(rates['sdk'], 1, '/s', 0)}")
+    print(f"   bare confluent-kafka, json.dumps records:  {spread(rates['bare'], 1, '/s', 0)}")
+    print(f"   (bare with the SDK's record encoder:       {spread(rates['encoder'], 1, '/s', 0)})")
+    print("   " + at_least("SDK / bare", ratios(rates["sdk"], rates["bare"]), 1.0))
+    lost = False
+    print("   records a consumer in another process found of each run:")
+    for name, counts in found.items():
+        ok = all(n == args.records for n in counts)
+        lost = lost or not ok
+        shown = ", ".join(str(n) for n in counts)
+        print(f"     {name:<8} {shown} of {args.records} sent  [zero lost: {verdict(ok)}]")
+    return not lost
+
+
+# 2. commands --------------------------------------------------------------------------------
+def sdk_round_trips(client: KSQLDBClient, bootstrap: str, commands: int) -> list[float]:
+    """Milliseconds from ``caller.method("ping")`` to the method starting, one at a time."""
     with app_named(f"PING-{uuid.uuid4().hex[:8]}", client, bootstrap) as app:
+        # The caller learns the app's methods from ksqlDB when it is made: once they are there.
+        sql = f"SELECT ID FROM assets WHERE KEY='{app.asset_uuid}|ping';"
+        deadline = time.monotonic() + TIMEOUT
+        while not client.query(sql):
+            if time.monotonic() > deadline:
+                raise SystemExit("the app's ping method never reached ksqlDB")
+            time.sleep(0.01)
         caller = Asset(app.asset_uuid, client, bootstrap)
         try:
-            if not caller.wait_until(
-                "ping", "UNAVAILABLE", comparison=operator.ne, timeout=TIMEOUT, use_ksqlDB=True
-            ):
-                raise SystemExit("the caller never saw the app's ping method in ksqlDB")
             latencies = []
             for n in range(commands):
                 start = time.perf_counter()
@@ -199,119 +256,99 @@ def round_trips(client: KSQLDBClient, bootstrap: str, commands: int) -> list[flo
             caller.close()
 
 
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
+def bare_round_trips(bootstrap: str, commands: int, fetch_wait_ms: int) -> list[float]:
+    """Milliseconds from ``produce`` to ``poll`` returning the record, one at a time, with the
+    producer settings the SDK sends commands with and the SDK's consumer settings."""
+    producer = Producer(producer_config(bootstrap, {"linger.ms": 0}))
+    settings = consumer_config(bootstrap, {"fetch.wait.max.ms": fetch_wait_ms})
+    consumer = Consumer({**settings, "group.id": f"bench-{uuid.uuid4()}"})
+    try:
+        partitions = consumer.list_topics(TOPIC, timeout=TIMEOUT).topics[TOPIC].partitions
+        ends = []
+        for partition in partitions:
+            _, end = consumer.get_watermark_offsets(TopicPartition(TOPIC, partition), TIMEOUT)
+            ends.append(TopicPartition(TOPIC, partition, end))
+        consumer.assign(ends)
+        key = f"BARE-PING-{uuid.uuid4().hex[:8]}"
+        latencies = []
+        for n in range(-1, commands):  # -1: the idempotent producer's id, the first fetches
+            value = b"%d" % n
+            start = time.perf_counter()
+            producer.produce(TOPIC, value, key)
+            producer.poll(0)
+            deadline = start + TIMEOUT
+            while True:
+                message = consumer.poll(0.05)
+                if message is not None and message.error() is None and message.value() == value:
+                    break
+                if time.perf_counter() > deadline:
+                    raise SystemExit(f"bare command {n} never came back")
+            if n >= 0:
+                latencies.append((time.perf_counter() - start) * 1000)
+        return latencies
+    finally:
+        consumer.close()
+        producer.flush(TIMEOUT)
 
 
-Runs = dict[str, list[tuple[float, str]]]
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
-def publish_runs(
-    args: argparse.Namespace, round_trip_ms: int, arms: tuple[str, ...]
-) -> tuple[Runs, dict[str, list[int]]]:
-    """Each arm ``args.repeat`` times, interleaved (machine noise hits all alike), on a fresh
-    cluster answering after ``round_trip_ms``; and the records a consumer found per run."""
-    with (
-        LoopbackKafka(round_trip_ms=round_trip_ms) as kafka,
-        FakeKSQLDBServer(FakeKSQLDB()) as server,
-        KSQLDBClient(server.url) as client,
-    ):
-        bootstrap = kafka.bootstrap_servers
-        kafka.create_topic(TOPIC)
-        counter = RecordCounter(bootstrap)
-        sdk_rate(client, bootstrap, 1_000)  # warm-up: shared producer and consumer
-        measure: dict[str, Callable[[], tuple[float, str]]] = {
-            "sdk": lambda: sdk_rate(client, bootstrap, args.records),
-            "bare": lambda: bare_rate(bootstrap, args.records),
-            "encoder": lambda: bare_rate(bootstrap, args.records, sdk_encoded_record),
-            "flush-each": lambda: bare_rate(bootstrap, args.flush_records, flush_each=True),
-        }
-        runs: Runs = {name: [] for name in arms}
-        for _ in range(args.repeat):
-            for name in arms:
-                runs[name].append(measure[name]())
-        found = {
-            # the SDK run also published the counter's start value (0) before the timed ones
-            name: [
-                counter.found(key, sent(args, name) + (name == "sdk")) - (name == "sdk")
-                for _, key in done
-            ]
-            for name, done in runs.items()
-        }
-        counter.close()
-    return runs, found
+def command_round_trips(args: argparse.Namespace) -> None:
+    print(f"2. command round trip, {args.commands} commands a round (p50 of each round):")
+    for label, fetch_wait_ms in (("default settings", 10), ("latency-tuned", 1)):
+        os.environ[FETCH_WAIT_ENV] = str(fetch_wait_ms)
+        backends.reset()  # readers made anew, with this wait
+        try:
+            runs = command_rounds(args, fetch_wait_ms)
+        finally:
+            os.environ.pop(FETCH_WAIT_ENV, None)
+            backends.reset()
+        p50 = {name: [statistics.median(run) for run in done] for name, done in runs.items()}
+        p99 = {name: [percentile(run, 0.99) for run in done] for name, done in runs.items()}
+        print(f"   {label} (fetch.wait.max.ms {fetch_wait_ms}; attribute producer linger.ms 5):")
+        for name in ("sdk", "bare"):
+            median, tail = spread(p50[name], 1, " ms"), spread(p99[name], 1, " ms")
+            print(f"     {name:<4} p50 {median}   p99 {tail}")
+        print("     " + at_most("SDK / bare (p50)", ratios(p50["sdk"], p50["bare"]), 1.25))
 
 
-def sent(args: argparse.Namespace, arm: str) -> int:
-    return args.flush_records if arm == "flush-each" else args.records
-
-
-def median(done: list[tuple[float, str]]) -> float:
-    return statistics.median(rate for rate, _ in done)
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--records", type=int, default=50_000)
-    parser.add_argument("--flush-records", type=int, default=2_000)
-    parser.add_argument("--commands", type=int, default=1_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--lan-round-trip-ms", type=int, default=1)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.ERROR)
-
-    runs, found = publish_runs(args, 0, ("sdk", "bare", "encoder", "flush-each"))
-    sdk, bare, flush_rate = median(runs["sdk"]), median(runs["bare"]), median(runs["flush-each"])
-    print(f"attribute updates/s, {args.records} records, median of {args.repeat}:")
-    print(f"  SDK (app.counter = i, KafkaTransport):      {sdk:>10,.0f}/s")
-    print(f"  bare confluent-kafka, json.dumps records:   {bare:>10,.0f}/s")
-    print(f"  bare, flush after every record:             {flush_rate:>10,.0f}/s")
-    print(f"  (bare with the SDK's record encoder:        {median(runs['encoder']):>10,.0f}/s)")
-    ratio, versus_flush = sdk / bare, sdk / flush_rate
-    print(f"  SDK / bare       = {ratio:6.2f}  [target >= 0.75: {verdict(ratio >= 0.75)}]")
-    print(
-        f"  SDK / flush-each = {versus_flush:6.1f}  [target >= 30: {verdict(versus_flush >= 30)}; "
-        f"here a flush costs {1e6 / flush_rate:.0f} us: the broker answers with no round trip]"
-    )
-
-    lan = args.lan_round_trip_ms
-    lan_runs, lan_found = publish_runs(args, lan, ("sdk", "flush-each"))
-    lan_sdk, lan_flush = median(lan_runs["sdk"]), median(lan_runs["flush-each"])
-    print(f"the same with a broker {lan} ms away (test.mock.broker.rtt), as across a LAN:")
-    print(f"  SDK {lan_sdk:,.0f}/s   bare, flush after every record {lan_flush:,.0f}/s")
-    print(
-        f"  SDK / flush-each = {lan_sdk / lan_flush:6.1f}  [target >= 30: "
-        f"{verdict(lan_sdk / lan_flush >= 30)}]"
-    )
-
-    lost = False
-    print("records a separate consumer found on the topic:")
-    for arm, label, counts in [
-        *((arm, arm, counted) for arm, counted in found.items()),
-        *((arm, f"{arm} ({lan} ms)", counted) for arm, counted in lan_found.items()),
-    ]:
-        expected = sent(args, arm)
-        lost = lost or any(n != expected for n in counts)
-        shown = ", ".join(str(n) for n in counts)
-        ok = verdict(all(n == expected for n in counts))
-        print(f"  {label:<17} {shown} of {expected} sent in each run [{ok}]")
-
+def command_rounds(args: argparse.Namespace, fetch_wait_ms: int) -> dict[str, list[list[float]]]:
+    """Round-trip times (ms) of each round, SDK and bare interleaved."""
     with (
         LoopbackKafka() as kafka,
         KafkaMirror(kafka.bootstrap_servers) as mirror,
         FakeKSQLDBServer(FakeKSQLDB(mirror.broker)) as server,
         KSQLDBClient(server.url) as client,
     ):
-        round_trips(client, kafka.bootstrap_servers, 20)  # warm-up
-        latencies = sorted(round_trips(client, kafka.bootstrap_servers, args.commands))
-        p50 = latencies[len(latencies) // 2]
-        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-        print(f"command round trip (publish m_CMD -> method runs), {args.commands} commands:")
-        print(
-            f"  p50 {p50:.1f} ms   p99 {p99:.1f} ms   max {latencies[-1]:.1f} ms  "
-            f"[target p99 < 50 ms: {verdict(p99 < 50)}]"
-        )
-    return 1 if lost else 0
+        bootstrap = kafka.bootstrap_servers
+        kafka.create_topic(TOPIC)
+        sdk_round_trips(client, bootstrap, 20)  # warm-up
+        bare_round_trips(bootstrap, 20, fetch_wait_ms)
+        runs: dict[str, list[list[float]]] = {"sdk": [], "bare": []}
+        for _ in range(args.rounds):
+            runs["sdk"].append(sdk_round_trips(client, bootstrap, args.commands))
+            runs["bare"].append(bare_round_trips(bootstrap, args.commands, fetch_wait_ms))
+        return runs
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--records", type=int, default=30_000)
+    parser.add_argument("--commands", type=int, default=200)
+    parser.add_argument("--only", choices=("publish", "commands"))
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    print(f"median (min-max) of {args.rounds} rounds")
+    complete = True
+    if args.only in (None, "publish"):
+        complete = publishing(args)
+    if args.only in (None, "commands"):
+        command_round_trips(args)
+    return 0 if complete else 1
 
 
 if __name__ == "__main__":

@@ -64,9 +64,7 @@ class AttributeField:
         if isinstance(value, AssetAttribute):
             instance.add_attribute(attribute_id, value)
         else:
-            instance._publish_attribute(
-                AssetAttribute(value=value, type=self.type, tag=self.tag, id=attribute_id)
-            )
+            instance._publish_value(attribute_id, value, self.type, self.tag)
 
     def _id(self) -> str:
         if self.name is None:

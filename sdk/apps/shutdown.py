@@ -23,6 +23,7 @@ from openfactory.transport.wire import (
 )
 
 FLUSH_TIMEOUT = 10.0
+ORDER_TIMEOUT = 1.0
 AVAILABILITY_ID = "avail"
 
 Publish = Callable[[str, AssetAttribute], None]
@@ -97,6 +98,10 @@ class Shutdown:
         transport, uuid = self._transport, self._asset_uuid
         for reference in (REFERENCES_BELOW, REFERENCES_ABOVE):
             self._publish(reference, references_attribute(()))
+        # The tombstones go to other topics than the records they undo (avail UNAVAILABLE
+        # feeds the assets_avail row they delete): topics keep no order between them, so the
+        # records are delivered first. Bounded: a broker that is down gets the flush step's wait.
+        transport.flush(ORDER_TIMEOUT)
         for table in (ASSETS_TYPE_TABLE, ASSETS_AVAIL_TABLE, DOCKER_SERVICES_TABLE):
             transport.publish(transport.topic_for(table), uuid, None)
         uns_record = {

@@ -9,7 +9,8 @@ and the write path, which is the hot path.
 from __future__ import annotations
 
 import operator
-from functools import cached_property
+from collections.abc import Callable
+from functools import cached_property, partial
 from typing import Any, ClassVar
 
 from openfactory.assets._borrowed import BorrowedTransport
@@ -39,13 +40,20 @@ from openfactory.assets.references import (
 from openfactory.backends import open_transport
 from openfactory.errors import OFAException
 from openfactory.transport import KSQLDB, Record, Transport
-from openfactory.transport.wire import ASSETS_STREAM, ASSETS_TABLE, asset_record
+from openfactory.transport.wire import (
+    ASSETS_STREAM,
+    ASSETS_TABLE,
+    ATTRIBUTE_TYPES,
+    asset_record,
+    format_timestamp,
+)
 from openfactory.utils.asset_producer import AssetProducer
 
 # Records published by this asset whose echo from the broker has not come back yet (a few
 # hundred bytes each); past this many they are all forgotten, and an echo that comes later
 # is decoded like any record. Bursts of tens of thousands of updates stay within it.
 _ECHO_MEMORY = 65536
+_new_attribute = object.__new__
 
 
 class Asset(BaseAsset):
@@ -125,7 +133,7 @@ class Asset(BaseAsset):
         self._commands = CommandSender(asset_id, self._state, transport, self._assets_topic)
         try:
             # Subscribe before loading so no update can fall between the query and the feed.
-            self._feeds.follow("_state", self._on_record)
+            self._feeds.follow("_state", _own_records(self))
             self._state.load()
         except BaseException:
             self.close()
@@ -146,8 +154,9 @@ class Asset(BaseAsset):
         return attribute
 
     def __setattr__(self, name: str, value: Any) -> None:
-        # The rule in the class docstring; "_state" is set once the asset is built.
-        if name.startswith("_") or "_state" not in self.__dict__ or hasattr(type(self), name):
+        # The rule in the class docstring; "_state" is set once the asset is built. Names the
+        # class defines are asked first: declared attributes, the ones updated most often.
+        if hasattr(type(self), name) or name.startswith("_") or "_state" not in self.__dict__:
             object.__setattr__(self, name, value)  # declared attributes publish from here
             return
         current = self._state.get(name)
@@ -168,9 +177,7 @@ class Asset(BaseAsset):
                 )
             self.add_attribute(name, value)
         else:
-            self._publish_attribute(
-                AssetAttribute(value=value, type=current.type, tag=current.tag, id=name)
-            )
+            self._publish_value(name, value, current.type, current.tag)
 
     def add_attribute(
         self,
@@ -260,6 +267,28 @@ class Asset(BaseAsset):
         payload = asset_record(
             attribute_id, attribute.value, attribute.tag, attribute.type, attribute.timestamp
         )
+        self._send(attribute_id, attribute, payload)
+
+    def _publish_value(self, attribute_id: str, value: Any, type_: str, tag: str) -> None:
+        """Publish ``value`` as attribute ``attribute_id`` (already checked) of TYPE ``type_``
+        and TAG ``tag``, stamped now; it becomes the current value. Raises
+        ``ConfigurationError`` for a bad type or tag.
+
+        What ``_publish_attribute(AssetAttribute(value, type_, tag, id=attribute_id))`` does,
+        for the updates of declared attributes: one per ``app.x = ...``.
+        """
+        if type_ not in ATTRIBUTE_TYPES or type(tag) is not str:
+            self._publish_attribute(AssetAttribute(value, type_, tag, id=attribute_id))
+            return
+        timestamp = format_timestamp()
+        # Checked above, as AssetAttribute.__init__ would check it: built field by field.
+        attribute = _new_attribute(AssetAttribute)
+        attribute.value, attribute.type, attribute.tag = value, type_, tag
+        attribute.timestamp, attribute.id = timestamp, attribute_id
+        payload = asset_record(attribute_id, value, tag, type_, timestamp)
+        self._send(attribute_id, attribute, payload)
+
+    def _send(self, attribute_id: str, attribute: AssetAttribute, payload: bytes) -> None:
         # The write path loops back: the broker echoes the record to this asset's own feed
         # (_on_record). Remembered by its bytes (before publishing, as the in-memory broker
         # echoes at once), the echo is recognised instead of decoded again. Single dict
@@ -273,21 +302,31 @@ class Asset(BaseAsset):
         except BaseException:
             echoes.pop(payload, None)
             raise
-        self._state.store(attribute_id, attribute)
+        if payload in echoes:
+            # Not echoed yet (always so on Kafka): current from now. Once echoed (in memory,
+            # inside publish), the echo stored it in the topic's order already.
+            self._state.store(attribute_id, attribute)
 
     def _on_record(self, record: Record) -> None:
-        echo = self._echoes.pop(record.value, None) if record.value is not None else None
-        if echo is not None:
-            # Stored again: another writer's record may have come in between, and the topic's
-            # order is the truth.
-            self._state.store(echo.id or "", echo)
-            self._on_attribute(echo)
+        value = record.value
+        if value is not None and self._take_echo(value):
             return
         attribute = decode_attribute(record)
         if attribute is None:
             return
         self._state.store_received(attribute)
         self._on_attribute(attribute)
+
+    def _take_echo(self, value: bytes) -> bool:
+        """Take the record ``value`` if it is one this asset published; False if it is not."""
+        echo = self._echoes.pop(value, None)
+        if echo is None:
+            return False
+        # Stored again: another writer's record may have come in between, and the topic's
+        # order is the truth.
+        self._state.store(echo.id or "", echo)
+        self._on_attribute(echo)
+        return True
 
     def _on_attribute(self, attribute: AssetAttribute) -> None:
         """Hook for subclasses: a record of this asset arrived from the broker."""
@@ -441,3 +480,18 @@ class Asset(BaseAsset):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.ASSET_ID!r})"
+
+
+class _OwnRecords(partial[None]):
+    """The records of an asset's own key, for its state: called with each record, and with
+    ``claim`` a transport's reader hands over the asset's own echoes by their raw bytes before
+    it builds a ``Record`` (see ``openfactory.kafka``'s topic reader). A ``partial``: called
+    as directly as the bound method it wraps, and it takes an attribute."""
+
+    claim: Callable[[bytes], bool]
+
+
+def _own_records(asset: Asset) -> _OwnRecords:
+    feed = _OwnRecords(asset._on_record)
+    feed.claim = asset._take_echo
+    return feed

@@ -10,6 +10,7 @@ helpers through the public ``openfactory.kafka.clients``.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,6 +40,13 @@ CONSUMER_DEFAULTS: Mapping[str, Any] = {
     "enable.auto.commit": False,
     "enable.auto.offset.store": False,
     "enable.partition.eof": False,
+    # How long a broker may hold a fetch that found nothing. Apache Kafka answers a held fetch
+    # as soon as a record arrives (fetch.min.bytes 1), so there it only sets how often an idle
+    # reader asks: 100 times a second at 10 ms. librdkafka's mock cluster and Tansu hold it
+    # for the whole wait (measured: 100 ms of wait, 100 ms and 50 ms more per command round
+    # trip), so the wait also bounds the latency of every record there. 10 ms keeps both low;
+    # set FETCH_WAIT_ENV, or "fetch.wait.max.ms" in a transport's config, to trade one for the
+    # other (1 ms: ~1.3 ms command round trips on those brokers).
     "fetch.wait.max.ms": 10,
     "fetch.min.bytes": 1,
     # Lets a metadata request create a missing topic on brokers that allow auto-creation.
@@ -67,6 +75,9 @@ _PRODUCER_ONLY_PREFIXES = (
 )
 
 TOPIC_TIMEOUT_S = 10.0
+#: Environment variable overriding the consumers' ``fetch.wait.max.ms`` (an int >= 0); a
+#: transport's ``config`` overrides it in turn.
+FETCH_WAIT_ENV = "OPENFACTORY_KAFKA_FETCH_WAIT_MS"
 
 
 def validate_config(bootstrap_servers: object, config: object) -> dict[str, Any]:
@@ -117,15 +128,33 @@ def producer_config(bootstrap_servers: str, config: Mapping[str, Any]) -> dict[s
 
 
 def consumer_config(bootstrap_servers: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    """Full librdkafka consumer configuration (producer-only properties left out)."""
+    """Full librdkafka consumer configuration (producer-only properties left out): the
+    defaults, then ``FETCH_WAIT_ENV``, then ``config``. Raises ``ConfigurationError`` for a
+    ``FETCH_WAIT_ENV`` that is not an int >= 0."""
     common = {k: v for k, v in config.items() if not k.startswith(_PRODUCER_ONLY_PREFIXES)}
     return {
         **CONSUMER_DEFAULTS,
+        **fetch_wait_from_env(),
         **common,
         "bootstrap.servers": bootstrap_servers,
         "logger": librdkafka_logger,
         "error_cb": _log_error,
     }
+
+
+def fetch_wait_from_env() -> dict[str, int]:
+    """``{"fetch.wait.max.ms": n}`` from ``FETCH_WAIT_ENV`` if it is set, else ``{}``.
+
+    Raises ``ConfigurationError`` naming the variable when it is not an int >= 0.
+    """
+    text = os.environ.get(FETCH_WAIT_ENV, "").strip()
+    if not text:
+        return {}
+    if not text.isdigit():
+        raise ConfigurationError(
+            f"{FETCH_WAIT_ENV} must be a whole number of milliseconds >= 0, got {text!r}"
+        )
+    return {"fetch.wait.max.ms": int(text)}
 
 
 def admin_config(bootstrap_servers: str, config: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
@@ -37,12 +37,19 @@ _POLL_INTERVAL_S = 0.05
 _WATERMARK_TIMEOUT_S = 5.0
 
 ReaderKey = tuple[ConfigKey, str]
-# A record key as the subscriptions know it, and the subscriptions that want its records.
-_Route = tuple[str | None, tuple["KafkaSubscription", ...]]
+# A record key as the subscriptions know it, the subscriptions that want its records, and the
+# claim of the only one of them, if it has one (see KafkaSubscription).
+_Route = tuple[str | None, tuple["KafkaSubscription", ...], "Claim | None"]
+Claim = Callable[[bytes], bool]
 
 
 class KafkaSubscription(Subscription):
-    """One subscriber's view of a topic reader: a key filter, a callback, start offsets."""
+    """One subscriber's view of a topic reader: a key filter, a callback, start offsets.
+
+    A callback that also has a ``claim(value: bytes) -> bool`` method is asked first with the
+    record's raw value; True means it took the record (an asset's own echo, recognised by its
+    bytes) and no ``Record`` is built for it.
+    """
 
     def __init__(
         self, reader: TopicReader, key: str | None, callback: RecordCallback, start: dict[int, int]
@@ -50,6 +57,8 @@ class KafkaSubscription(Subscription):
         self.reader = reader
         self.key = key
         self.callback = callback
+        claim = getattr(callback, "claim", None)
+        self.claim: Claim | None = claim if callable(claim) else None
         # Partition -> first offset for this subscription; only the dispatch thread reads it,
         # and it forgets a partition once past its start there.
         self.start = start
@@ -176,10 +185,11 @@ class TopicReader:
         # subscriptions by encoded key so those are skipped before any Python object is built.
         # Called with the lock held; the dispatch thread reads the index without it.
         catch_all = tuple(s for s in self._subscriptions if s.key is None)
-        routes: dict[bytes | None, _Route] = {None: (None, catch_all)}
+        routes: dict[bytes | None, _Route] = {None: (None, catch_all, None)}
         for key in {s.key for s in self._subscriptions if s.key is not None}:
             wanted = tuple(s for s in self._subscriptions if s.key is None or s.key == key)
-            routes[key.encode("utf-8")] = (key, wanted)
+            claim = wanted[0].claim if len(wanted) == 1 else None
+            routes[key.encode("utf-8")] = (key, wanted, claim)
         self._routes = routes
 
     def _dispatch(self, messages: list[Any]) -> None:
@@ -196,15 +206,23 @@ class TopicReader:
             raw_key = message.key()
             route = routes.get(raw_key)
             if route is not None:
-                key, subscriptions = route
+                key, subscriptions, claim = route
             elif catch_all:
-                key, subscriptions = decode_key(raw_key), catch_all
+                key, subscriptions, claim = decode_key(raw_key), catch_all, None
             else:
                 continue
-            partition, offset = message.partition(), message.offset()
-            record = new_record(
-                topic, key, message.value(), partition, offset, message.timestamp()[1]
-            )
+            partition, offset, value = message.partition(), message.offset(), message.value()
+            if claim is not None and value is not None:
+                # An app's own records come back to it: most are the bulk of what it reads.
+                only = subscriptions[0]
+                if only.active and partition not in only.start:
+                    try:
+                        if claim(value):
+                            continue
+                    except Exception:
+                        logger.exception("subscriber %r raised while claiming a record", only)
+                        continue
+            record = new_record(topic, key, value, partition, offset, message.timestamp()[1])
             for subscription in subscriptions:
                 if not subscription.active:
                     continue

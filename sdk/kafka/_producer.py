@@ -14,6 +14,7 @@ from openfactory import _clock
 from openfactory._threads import start_background_thread
 from openfactory.errors import ConfigurationError
 from openfactory.kafka._clients import ConfigKey, config_key, logger, producer_config
+from openfactory.kafka._commands import NUDGE_S, CommandLane
 
 _POLL_INTERVAL_S = 0.02
 _DRAIN_ATTEMPTS = 5
@@ -43,6 +44,14 @@ class SharedProducer:
         self._flush_lock = threading.Lock()
         self._flushing = 0
         self._stopping = threading.Event()
+        # Commands are sent at once (see _commands.py): the lane, and the keys this producer
+        # was given since it was last seen holding nothing, with the count of those sightings
+        # (a transport notes a key again when the count moved).
+        self.commands = CommandLane(bootstrap_servers, self.config)
+        self.lingering: dict[str, None] = {}
+        self.generation = 0
+        self._wake = threading.Event()
+        self._nudged = False
         self._poller = start_background_thread(
             self._serve, name=f"openfactory-kafka-producer[{bootstrap_servers}]"
         )
@@ -84,11 +93,21 @@ class SharedProducer:
             self._draining = False
         return self.producer
 
+    def nudge(self) -> None:
+        """Have the poller send what is queued now, not after ``linger.ms``."""
+        self._nudged = True
+        self._wake.set()
+
     def _serve(self) -> None:
         # poll(0) then sleep, rather than a blocking poll(): a thread blocked in poll() takes
         # the delivery reports a concurrent flush() waits for, and flush() then only notices
         # at its next internal wake-up (~10 ms per call instead of ~0.1 ms).
-        while not self._stopping.wait(_POLL_INTERVAL_S):
+        while True:
+            self._wake.wait(_POLL_INTERVAL_S)
+            self._wake.clear()
+            if self._stopping.is_set():
+                return
+            nudged, self._nudged = self._nudged, False
             broken = self._broken
             if broken is not None:
                 self.renew(*broken)
@@ -96,7 +115,15 @@ class SharedProducer:
                 continue
             producer = self.producer
             try:
-                producer.poll(0)
+                if nudged:
+                    producer.flush(NUDGE_S)  # linger.ms is ignored while a flush runs
+                else:
+                    producer.poll(0)
+                if not len(producer):
+                    # Nothing held: no record of any key can be overtaken by a command.
+                    self.generation += 1
+                    self.lingering.clear()
+                self.commands.poll()
             except KafkaException as exc:
                 if is_fatal(exc):
                     self.renew(producer, f"fatal error: {exc.args[0].str()}")
@@ -111,8 +138,10 @@ class SharedProducer:
         with self._flush_lock:
             self._flushing += 1
         producer = self.producer
+        deadline = _clock.monotonic() + timeout
         try:
-            return int(producer.flush(timeout))
+            left = int(producer.flush(timeout))
+            return left + self.commands.flush(max(deadline - _clock.monotonic(), 0.0))
         except KafkaException as exc:
             if not is_fatal(exc):
                 raise
@@ -129,7 +158,9 @@ class SharedProducer:
             # close wait out message.timeout.ms or drop the records without a report.
             self.producer.purge()
             self.producer.flush(0)
+        left += self.commands.close(0)
         self._stopping.set()
+        self._wake.set()
         if self._poller is not threading.current_thread():
             self._poller.join(timeout=5.0)
         closer = getattr(self.producer, "close", None)  # Producer.close() is new in 2.x

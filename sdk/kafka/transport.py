@@ -13,6 +13,7 @@ from typing_extensions import override
 from openfactory import _clock
 from openfactory.errors import ConfigurationError, TransportError
 from openfactory.kafka._clients import logger, to_record, translate, validate_config
+from openfactory.kafka._commands import COMMAND_MARK, is_command
 from openfactory.kafka._consumer import KafkaSubscription, open_subscription, reset_readers
 from openfactory.kafka._producer import (
     acquire_producer,
@@ -87,6 +88,9 @@ class KafkaTransport(Transport):
 
         self._report_failure = report_failure
         self._released = False
+        self._published = 0
+        self._noted_key: str | None = None
+        self._noted_generation = -1
         self._subscriptions: list[KafkaSubscription] = []
         self._lock = threading.Lock()
 
@@ -114,9 +118,13 @@ class KafkaTransport(Transport):
         callback = (
             self._report_failure if on_delivery is None else partial(self._on_delivery, on_delivery)
         )
-        producer = self._shared.producer
+        shared = self._shared
+        command = value is not None and COMMAND_MARK in value and is_command(value)
+        if command and self._send_command(topic, key, value, callback):
+            return
+        producer = shared.producer
         try:
-            producer.produce(topic, value, key, on_delivery=callback)
+            producer.produce(topic, value, key, -1, callback)  # -1: the partitioner's choice
         except BufferError:
             self._produce_when_room(topic, key, value, callback)
         except KafkaException as exc:
@@ -132,6 +140,19 @@ class KafkaTransport(Transport):
         except RuntimeError as exc:
             # The shared producer was closed by a concurrent close().
             raise translate(exc, f"cannot publish to {topic!r} for key {key!r}") from exc
+        if key is not self._noted_key or self._noted_generation != shared.generation:
+            # Which keys the shared producer holds, for commands (_send_command); noted again
+            # only when the key changes or the producer was seen empty since.
+            generation = shared.generation
+            shared.lingering[key] = None
+            self._noted_key, self._noted_generation = key, generation
+        if command:
+            shared.nudge()  # it follows records of its key: on the shared producer, sent now
+        self._published += 1
+        if self._published & 63:
+            # Delivery reports are served by the producer's poller thread; serving them here
+            # too, after every record, would hand the GIL to other threads on each publish.
+            return
         try:
             producer.poll(0)
         except KafkaException as exc:
@@ -139,6 +160,24 @@ class KafkaTransport(Transport):
             if not is_fatal(exc):
                 raise translate(exc, "cannot serve Kafka delivery reports") from exc
             self._shared.renew(producer, f"fatal error: {exc.args[0].str()}")
+
+    def _send_command(self, topic: str, key: str, value: bytes | None, callback: Any) -> bool:
+        """Send a command record at once through the command lane (see ``_commands.py``);
+        False when it must go through the shared producer instead: records of its key are
+        queued there, or the lane cannot take it now."""
+        shared = self._shared
+        if key in shared.lingering and len(shared.producer):
+            return False
+        try:
+            lane = shared.commands.ready()
+            if lane is None:
+                return False  # made just now: for a moment still slower than a nudge
+            lane.produce(topic, value, key, on_delivery=callback)
+            lane.poll(0)
+        except (BufferError, KafkaException, ConfigurationError) as exc:
+            logger.warning("command for key %r sent with the attribute records: %s", key, exc)
+            return False
+        return True
 
     def _produce_when_room(self, topic: str, key: str, value: bytes | None, callback: Any) -> None:
         deadline = _clock.monotonic() + self.queue_full_timeout
@@ -178,7 +217,8 @@ class KafkaTransport(Transport):
 
     def pending(self) -> int:
         """Records queued in the shared producer (of every transport using it) not yet delivered."""
-        return 0 if self._released else len(self._shared.producer)
+        shared = self._shared
+        return 0 if self._released else len(shared.producer) + len(shared.commands)
 
     @override
     def subscribe(self, topic: str, key: str | None, callback: RecordCallback) -> Subscription:

@@ -40,9 +40,16 @@ def format_timestamp(moment: datetime | None = None) -> str:
     truncated, as the platform's producers do.
     """
     if moment is None:
-        # The nanosecond clock is exact and cheaper than a datetime.
-        second, nanos = divmod(_clock.time_ns(), 1_000_000_000)
-        return _stamp(second, nanos // 1_000_000)
+        # The nanosecond clock is exact and cheaper than a datetime; a burst of updates stamps
+        # many records in the same millisecond: format each millisecond once.
+        global _last_stamp
+        millis = _clock.time_ns() // 1_000_000
+        last = _last_stamp
+        if last[0] == millis:
+            return last[1]
+        stamp = _stamp(*divmod(millis, 1000))
+        _last_stamp = (millis, stamp)
+        return stamp
     elif moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     utc = moment.astimezone(UTC).replace(tzinfo=None)
@@ -52,6 +59,7 @@ def format_timestamp(moment: datetime | None = None) -> str:
 _EPOCH = datetime(1970, 1, 1)
 _ONE_SECOND = timedelta(seconds=1)
 _second_prefix: tuple[int, str] = (0, "1970-01-01T00:00:00.")
+_last_stamp: tuple[int, str] = (0, "1970-01-01T00:00:00.000Z")
 
 
 def _stamp(second: int, millisecond: int) -> str:

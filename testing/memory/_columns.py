@@ -12,12 +12,15 @@ from openfactory.transport import Record
 
 Row = dict[str, Any]
 
+# Built once: json.dumps with any non-default argument builds a new encoder on every call.
+_compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
 
 def as_string(value: Any) -> str | None:
     """A JSON value read into a ksqlDB STRING column: JSON text unless it already is a string."""
     if value is None or isinstance(value, str):
         return value
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _compact_json(value)
 
 
 def as_map(value: Any) -> dict[str, str | None] | None:
@@ -66,9 +69,16 @@ def json_fields(record: Record) -> dict[str, Any] | None:
 
 def upper_fields(mapping: dict[Any, Any]) -> dict[str, Any]:
     """``mapping`` with upper-cased names (str keys)."""
+    upper = {str(k).upper(): v for k, v in mapping.items()}
+    if len(upper) == len(mapping):
+        return upper  # no two names differ only by case: nothing to choose between
     # Exact upper-case names sort last, so they win over other spellings.
-    items = sorted(mapping.items(), key=lambda kv: str(kv[0]) == str(kv[0]).upper())
+    items = sorted(mapping.items(), key=_spelled_upper)
     return {str(k).upper(): v for k, v in items}
+
+
+def _spelled_upper(item: tuple[Any, Any]) -> bool:
+    return str(item[0]) == str(item[0]).upper()
 
 
 def read_state(fields: dict[str, Any], row: Row) -> None:

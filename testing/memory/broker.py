@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from openfactory import _clock
 from openfactory.errors import ConfigurationError, TransportError
-from openfactory.transport import DeliveryReport, Record, RecordCallback, Subscription
+from openfactory.transport import DeliveryReport, Record, RecordCallback, Subscription, new_record
 from openfactory.transport.murmur2 import partition_for
 
 logger = logging.getLogger("openfactory.testing.memory.broker")
@@ -30,6 +30,13 @@ class _Topic:
     partitions: int
     next_offset: list[int]
     log: list[Record] = field(default_factory=list)
+    # Key -> partition: murmur2 runs once per key, not once per record.
+    placed: dict[str | None, int] = field(default_factory=dict)
+    # Key -> the subscriptions its records reach, in subscription order; built on first use,
+    # dropped when a subscription of the key (or of every key) comes or goes.
+    routes: dict[str | None, tuple[_BrokerSubscription, ...]] = field(default_factory=dict)
+    by_key: dict[str, list[_BrokerSubscription]] = field(default_factory=dict)
+    catch_all: list[_BrokerSubscription] = field(default_factory=list)
 
 
 @dataclass
@@ -38,15 +45,24 @@ class _Pending:
     key: str | None
     value: bytes | None
     on_ack: AckCallback | None
+    on_failure: AckCallback | None
     held: bool = False
 
 
+# Keys whose partition a topic remembers; past this many it forgets them all (a topic keyed by
+# a fresh id per record must not grow a cache as big as its log).
+_PLACED_KEPT = 65536
+
+
 class _BrokerSubscription(Subscription):
-    def __init__(self, broker: FakeBroker, topic: str, key: str | None, callback: RecordCallback):
+    def __init__(
+        self, broker: FakeBroker, topic: str, key: str | None, callback: RecordCallback, seq: int
+    ):
         self._broker = broker
         self.topic = topic
         self.key = key
         self.callback = callback
+        self.seq = seq  # the order subscriptions see a record in: the order they were made
         self.active = True
 
     def stop(self) -> None:
@@ -66,15 +82,17 @@ class FakeBroker:
             raise ConfigurationError(f"default_partitions must be >= 1, got {default_partitions}")
         self.default_partitions = default_partitions
         self._topics: dict[str, _Topic] = {}
-        self._subscriptions: dict[str, list[_BrokerSubscription]] = {}
+        self._subscribed = 0
         self._queue: deque[_Pending] = deque()
         self._lock = threading.RLock()
         self._idle = threading.Condition(self._lock)
+        self._flushing = 0  # threads waiting in flush(): nobody to wake most of the time
         self._drainer: int | None = None
         self._fail_next: list[str] = []
         self._hold_next = 0
         self._connected = True
-        self._listeners: list[RecordCallback] = []
+        # Replaced, never changed in place: a delivery in progress keeps the one it started with.
+        self._listeners: tuple[RecordCallback, ...] = ()
 
     # topics -----------------------------------------------------------------------------
     def create_topic(self, name: str, partitions: int | None = None) -> None:
@@ -102,44 +120,101 @@ class FakeBroker:
 
     # publish / subscribe ----------------------------------------------------------------
     def produce(
-        self, topic: str, key: str | None, value: bytes | None, on_ack: AckCallback | None = None
+        self,
+        topic: str,
+        key: str | None,
+        value: bytes | None,
+        on_ack: AckCallback | None = None,
+        *,
+        on_failure: AckCallback | None = None,
     ) -> None:
         """Queue a record for ``topic``; it is appended and delivered before this returns,
         unless a delivery is already running (then right after it) or the broker is
-        disconnected (then on ``reconnect()``)."""
-        if value is not None and not isinstance(value, bytes | bytearray):
-            raise TransportError(f"record value must be bytes or None, got {type(value).__name__}")
+        disconnected (then on ``reconnect()``).
+
+        ``on_ack`` gets the record's delivery report; ``on_failure`` only a failed one (for
+        who counts failures: nothing is built for a record delivered).
+        """
+        if value is not None and type(value) is not bytes:
+            if not isinstance(value, bytearray):
+                raise TransportError(
+                    f"record value must be bytes or None, got {type(value).__name__}"
+                )
+            value = bytes(value)
         with self._lock:
-            held = self._hold_next > 0
-            self._hold_next -= held
-            self._queue.append(_Pending(topic, key, bytes(value) if value else value, on_ack, held))
-        self._drain()
+            if (
+                self._drainer is None
+                and not self._queue
+                and self._connected
+                and not self._hold_next
+                and not self._fail_next
+            ):
+                # Nothing ahead of it and nobody delivering: append and deliver it at once,
+                # without a trip through the queue.
+                self._drainer = threading.get_ident()
+                record = self._append(topic, key, value)
+                subscribers = self._route(record)
+                listeners = self._listeners
+            else:
+                held = self._hold_next > 0
+                self._hold_next -= held
+                self._queue.append(_Pending(topic, key, value, on_ack, on_failure, held))
+                record = None
+        if record is None:
+            self._drain()
+            return
+        try:
+            self._deliver(record, on_ack, listeners, subscribers)
+        except BaseException:
+            # Only what a subscriber may not swallow gets here (a signal stopping the app).
+            self._release(None)
+            raise
+        self._run(None)
 
     def subscribe(self, topic: str, key: str | None, callback: RecordCallback) -> Subscription:
         """Call ``callback`` with each record of ``key`` (any key if ``None``) appended from now."""
-        subscription = _BrokerSubscription(self, topic, key, callback)
         with self._lock:
             self.create_topic(topic)
-            self._subscriptions.setdefault(topic, []).append(subscription)
+            held = self._topics[topic]
+            self._subscribed += 1
+            subscription = _BrokerSubscription(self, topic, key, callback, self._subscribed)
+            if key is None:
+                held.catch_all.append(subscription)
+                held.routes.clear()
+            else:
+                held.by_key.setdefault(key, []).append(subscription)
+                held.routes.pop(key, None)
         return subscription
 
     def add_listener(self, callback: RecordCallback) -> Callable[[], None]:
         """Observe every record appended on any topic; returns a function that removes it."""
         with self._lock:
-            self._listeners.append(callback)
+            self._listeners = (*self._listeners, callback)
 
         def remove() -> None:
             with self._lock:
                 if callback in self._listeners:
-                    self._listeners.remove(callback)
+                    listeners = list(self._listeners)
+                    listeners.remove(callback)
+                    self._listeners = tuple(listeners)
 
         return remove
 
     def _unsubscribe(self, subscription: _BrokerSubscription) -> None:
         with self._lock:
-            subscribers = self._subscriptions.get(subscription.topic, [])
+            held = self._topics.get(subscription.topic)
+            if held is None:
+                return
+            key = subscription.key
+            subscribers = held.catch_all if key is None else held.by_key.get(key, [])
             if subscription in subscribers:
                 subscribers.remove(subscription)
+            if key is None:
+                held.routes.clear()
+            else:
+                held.routes.pop(key, None)
+                if not subscribers:
+                    held.by_key.pop(key, None)
 
     def pending(self) -> int:
         """Number of records queued but not yet appended."""
@@ -156,11 +231,15 @@ class FakeBroker:
         self._drain()
         deadline = _clock.monotonic() + timeout
         with self._idle:
-            while self._flowing():
-                remaining = deadline - _clock.monotonic()
-                if remaining <= 0:
-                    break
-                self._idle.wait(remaining)
+            self._flushing += 1
+            try:
+                while self._flowing():
+                    remaining = deadline - _clock.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._idle.wait(remaining)
+            finally:
+                self._flushing -= 1
             return len(self._queue)
 
     # faults -----------------------------------------------------------------------------
@@ -204,68 +283,121 @@ class FakeBroker:
         return self._connected
 
     # delivery ---------------------------------------------------------------------------
+    # One thread at a time delivers (the "drainer"): the publisher whose record found nobody
+    # delivering, or whoever drains the queue later. Records published meanwhile, by other
+    # threads or by the callbacks themselves, wait in the queue, so every subscriber sees a
+    # key's records in offset order.
     def _flowing(self) -> bool:
         """Something is queued and may be appended now (call with the lock held)."""
         return bool(self._queue) and self._connected and not self._queue[0].held
 
     def _drain(self, nested: bool = False) -> None:
-        me = threading.get_ident()
         with self._lock:
             if self._drainer is not None and not nested:
                 return
-            outer, self._drainer = self._drainer, me
-        try:
-            while True:
-                with self._lock:
-                    if not self._flowing():
-                        self._idle.notify_all()
-                        return
-                    pending = self._queue.popleft()
-                    failure = self._fail_next.pop(0) if self._fail_next else None
-                    record = None if failure else self._append(pending)
-                    subscribers = self._matching(record) if record else []
-                    listeners = list(self._listeners) if record else []
-                if failure:
-                    failed = Record(pending.topic, pending.key, pending.value)
-                    self._call(pending.on_ack, DeliveryReport(failed, failure))
-                    continue
-                assert record is not None
-                self._call(pending.on_ack, DeliveryReport(record))
-                for listener in listeners:
-                    self._call(listener, record)
-                for subscription in subscribers:
-                    if subscription.active:
-                        self._call(subscription.callback, record)
-        finally:
-            with self._lock:
-                self._drainer = outer
+            outer, self._drainer = self._drainer, threading.get_ident()
+        self._run(outer)
 
-    def _append(self, pending: _Pending) -> Record:
-        if pending.topic not in self._topics:
-            self.create_topic(pending.topic)
-        topic = self._topics[pending.topic]
-        key_bytes = pending.key.encode() if pending.key is not None else None
-        partition = partition_for(key_bytes, topic.partitions) if key_bytes is not None else 0
+    def _run(self, outer: int | None) -> None:
+        """Deliver what is queued, then hand the drainer role back to ``outer``."""
+        while True:
+            with self._lock:
+                if not self._flowing():
+                    self._drainer = outer
+                    if self._flushing:
+                        self._idle.notify_all()
+                    return
+                pending = self._queue.popleft()
+                failure = self._fail_next.pop(0) if self._fail_next else None
+                if failure is None:
+                    record = self._append(pending.topic, pending.key, pending.value)
+                    subscribers = self._route(record)
+                    listeners = self._listeners
+            try:
+                if failure is None:
+                    self._deliver(record, pending.on_ack, listeners, subscribers)
+                else:
+                    failed = Record(pending.topic, pending.key, pending.value)
+                    for on_ack in (pending.on_ack, pending.on_failure):
+                        self._deliver(failed, on_ack, (), (), failure)
+            except BaseException:
+                self._release(outer)
+                raise
+
+    def _release(self, outer: int | None) -> None:
+        with self._lock:
+            self._drainer = outer
+            if self._flushing:
+                self._idle.notify_all()
+
+    def _append(self, topic_name: str, key: str | None, value: bytes | None) -> Record:
+        topic = self._topics.get(topic_name)
+        if topic is None:
+            self.create_topic(topic_name)
+            topic = self._topics[topic_name]
+        partition = topic.placed.get(key)
+        if partition is None:
+            partition = self._place(topic, key)
         offset = topic.next_offset[partition]
-        topic.next_offset[partition] += 1
+        topic.next_offset[partition] = offset + 1
         now_ms = _clock.time_ns() // 1_000_000  # the SDK's wall clock: virtual in a VirtualClock
-        record = Record(pending.topic, pending.key, pending.value, partition, offset, now_ms)
+        record = new_record(topic_name, key, value, partition, offset, now_ms)
         topic.log.append(record)
         return record
 
-    def _matching(self, record: Record) -> list[_BrokerSubscription]:
-        return [
-            s
-            for s in self._subscriptions.get(record.topic, ())
-            if s.key is None or s.key == record.key
-        ]
+    @staticmethod
+    def _place(topic: _Topic, key: str | None) -> int:
+        if key is None or topic.partitions == 1:
+            partition = 0
+        else:
+            partition = partition_for(key.encode(), topic.partitions)
+        if len(topic.placed) >= _PLACED_KEPT:
+            topic.placed.clear()
+        topic.placed[key] = partition
+        return partition
+
+    def _route(self, record: Record) -> tuple[_BrokerSubscription, ...]:
+        """The subscriptions ``record`` reaches (call with the lock held)."""
+        topic = self._topics[record.topic]
+        key = record.key
+        route = topic.routes.get(key)
+        if route is None:
+            keyed = topic.by_key.get(key, ()) if key is not None else ()
+            if keyed and topic.catch_all:
+                route = tuple(sorted((*topic.catch_all, *keyed), key=_order))
+            else:
+                route = tuple(keyed or topic.catch_all)
+            topic.routes[key] = route
+        return route
 
     @staticmethod
-    def _call(callback: Callable[..., object] | None, argument: object) -> None:
-        if callback is None:
-            return
-        try:
-            callback(argument)
-        except Exception:
-            # A failing subscriber must not stop delivery to the others.
-            logger.exception("subscriber %r raised while handling %r", callback, argument)
+    def _deliver(
+        record: Record,
+        on_ack: AckCallback | None,
+        listeners: tuple[RecordCallback, ...],
+        subscribers: tuple[_BrokerSubscription, ...],
+        failure: str | None = None,
+    ) -> None:
+        # A failing callback must not stop delivery to the others: each is guarded.
+        if on_ack is not None:
+            try:
+                on_ack(DeliveryReport(record, failure))
+            except Exception:
+                logger.exception("delivery callback %r raised for %r", on_ack, record)
+        for listener in listeners:
+            try:
+                listener(record)
+            except Exception:
+                logger.exception("listener %r raised while handling %r", listener, record)
+        for subscription in subscribers:
+            if subscription.active:
+                try:
+                    subscription.callback(record)
+                except Exception:
+                    logger.exception(
+                        "subscriber %r raised while handling %r", subscription.callback, record
+                    )
+
+
+def _order(subscription: _BrokerSubscription) -> int:
+    return subscription.seq

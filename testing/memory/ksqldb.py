@@ -7,32 +7,11 @@ their topics), pull queries over the tables, ``/ksql`` statements and ``/inserts
 from __future__ import annotations
 
 import json
-import logging
-import threading
-from collections.abc import Callable
 from functools import lru_cache, partial
 from typing import Any
 
 from openfactory.errors import ConfigurationError, KSQLDBError
-from openfactory.testing.memory._catalog import (
-    ASSETS,
-    ASSETS_TOPIC,
-    ASSETS_TYPE,
-    ASSETS_UNS,
-    ASSETS_UNS_TOPIC,
-    DELETE,
-    DERIVED,
-    SOURCES,
-    TABLE_FEEDS,
-    Source,
-)
-from openfactory.testing.memory._columns import (
-    READERS,
-    Row,
-    as_string,
-    json_fields,
-    read_state,
-)
+from openfactory.testing.memory._catalog import ASSETS_TOPIC, SOURCES, Source
 from openfactory.testing.memory._sql import (
     BAD_REQUEST,
     QUERY_ENDPOINT_ERROR,
@@ -42,11 +21,11 @@ from openfactory.testing.memory._sql import (
     parse_statements,
     sql_error,
 )
+from openfactory.testing.memory._tables import StateTables
 from openfactory.testing.memory.broker import FakeBroker
 from openfactory.testing.memory.transport import InMemoryTransport
-from openfactory.transport import KSQLDB, DeliveryReport, Record, Subscription
+from openfactory.transport import KSQLDB, DeliveryReport, Subscription
 
-logger = logging.getLogger("openfactory.testing.memory.ksqldb")
 # Apps repeat the same few queries; parsed queries are immutable, so parse each once.
 _parse_pull_query = lru_cache(maxsize=1024)(parse_pull_query)
 
@@ -99,14 +78,8 @@ class FakeKSQLDB:
         self._sources = {source.name: source for source in SOURCES}
         self._partitions = {s.topic: self.broker.default_partitions for s in SOURCES}
         self._partitions[ASSETS_TOPIC] = assets_partitions
-        self._rows: dict[str, dict[str, Row]] = {s.name: {} for s in SOURCES if s.queryable}
-        # Asset records update the assets table and its single-value companions: bound once,
-        # as they are looked up on every record an app publishes.
-        self._assets_rows = self._rows[ASSETS.name]
-        self._types_rows = self._rows[ASSETS_TYPE.name]
-        self._derived_rows = {attr: self._rows[table] for attr, (table, *_) in DERIVED.items()}
-        self._applied: dict[tuple[str, int], int] = {}
-        self._lock = threading.RLock()
+        self._tables = StateTables()
+        self._lock = self._tables.lock
         self._subscriptions: list[Subscription] = []
         self._stopped = False
         self._down = False
@@ -116,12 +89,7 @@ class FakeKSQLDB:
         with self._lock:
             # Subscribe, then replay what the topics already hold (as ksqlDB reads from the
             # earliest offset); offsets seen twice are applied once.
-            feeds: dict[str, Callable[[Record], None]] = {
-                ASSETS_TOPIC: self._on_asset_record,
-                ASSETS_UNS_TOPIC: self._on_uns_record,
-            }
-            for topic, table in TABLE_FEEDS.items():
-                feeds[topic] = partial(self._on_table_record, table)
+            feeds = self._tables.feeds()
             for topic, callback in feeds.items():
                 self._subscriptions.append(self.broker.subscribe(topic, None, callback))
             for topic, callback in feeds.items():
@@ -210,13 +178,7 @@ class FakeKSQLDB:
                     f"{literal.text} ({literal.type}) with {'EQUAL' if op == '=' else 'NOT_EQUAL'}."
                 )
             tests.append((column, op == "=", literal.value))
-        with self._lock:
-            table = list(self._rows[source.name].values())
-        selected = [
-            [row[name] for name in names]
-            for row in table
-            if all(row[c] is not None and (row[c] == v) is equal for c, equal, v in tests)
-        ]
+        selected = [[row[name] for name in names] for row in self._tables.select(source, tests)]
         if query.limit is not None:
             selected = selected[: query.limit]
         return names, [types[name] for name in names], selected
@@ -336,89 +298,8 @@ class FakeKSQLDB:
             subscription.stop()
 
     def __repr__(self) -> str:
-        with self._lock:
-            sizes = ", ".join(f"{name}={len(rows)}" for name, rows in self._rows.items())
+        sizes = ", ".join(f"{name}={size}" for name, size in self._tables.sizes().items())
         return f"FakeKSQLDB({sizes})"
-
-    # materialization --------------------------------------------------------------------
-    def _fresh(self, record: Record) -> bool:
-        """True the first time a record (topic, partition, offset) is seen."""
-        position = (record.topic, record.partition)
-        if record.offset <= self._applied.get(position, -1):
-            return False
-        self._applied[position] = record.offset
-        return True
-
-    def _on_asset_record(self, record: Record) -> None:
-        with self._lock:
-            if not self._fresh(record) or record.value is None:
-                return  # a stream has no use for tombstones
-            fields = json_fields(record) or {}
-            asset, attr = record.key, fields.get("ID")
-            if asset is None or not isinstance(attr, str):
-                logger.warning("ignoring %r: not an asset record (a keyed JSON object with an ID)",
-                               record)  # fmt: skip
-                return
-            row: Row = {"KEY": f"{asset}|{attr}", "ASSET_UUID": asset, "ID": attr}
-            read_state(fields, row)
-            self._assets_rows[row["KEY"]] = row
-            value = row["VALUE"]
-            if attr == "AssetType" and row["TYPE"] == "OpenFactory":
-                if value == DELETE:
-                    self._types_rows.pop(asset, None)
-                else:
-                    self._types_rows[asset] = {"ASSET_UUID": asset, "TYPE": value}
-            elif attr in DERIVED:
-                _, column, deletes = DERIVED[attr]
-                if deletes and value == DELETE:
-                    self._derived_rows[attr].pop(asset, None)
-                else:
-                    self._derived_rows[attr][asset] = {"ASSET_UUID": asset, column: value}
-
-    def _on_uns_record(self, record: Record) -> None:
-        with self._lock:
-            if not self._fresh(record) or record.value is None:
-                return  # a stream has no use for tombstones
-            fields = json_fields(record) or {}
-            uns_id, attr = record.key, fields.get("ID")
-            if uns_id is None or not isinstance(attr, str):
-                logger.warning("ignoring %r: not a UNS asset record (a JSON object with an ID, "
-                               "keyed by UNS id)", record)  # fmt: skip
-                return
-            row: Row = {
-                "KEY": f"{uns_id}|{attr}",
-                "ASSET_UUID_KEY": as_string(fields.get("ASSET_UUID_KEY")),
-                "UNS_ID": uns_id,
-                "ASSET_UUID": as_string(fields.get("ASSET_UUID")),
-                "ID": attr,
-            }
-            read_state(fields, row)
-            self._rows[ASSETS_UNS.name][row["KEY"]] = row
-
-    def _on_table_record(self, source: Source, record: Record) -> None:
-        with self._lock:
-            if not self._fresh(record):
-                return
-            rows = self._rows[source.name]
-            fields = json_fields(record) if record.value is not None else None
-            if record.key is None or (record.value is not None and fields is None):
-                logger.warning("ignoring %r on the topic of table %s: not a keyed JSON object",
-                               record, source.name)  # fmt: skip
-                return
-            if fields is None:
-                rows.pop(record.key, None)
-                return
-            try:
-                row = {
-                    name: record.key if name == source.key else READERS[type_](fields.get(name))
-                    for name, type_ in source.columns
-                }
-            except ValueError as err:
-                # ksqlDB skips a record it cannot deserialize (and logs a processing error).
-                logger.warning("ignoring %r on the topic of table %s: %s",
-                               record, source.name, err)  # fmt: skip
-                return
-            rows[record.key] = row
 
 
 # Checked by mypy: the fake keeps the contract of the real client (``KSQLDBClient``).

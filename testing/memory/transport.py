@@ -48,11 +48,18 @@ class InMemoryTransport(Transport):
         on_delivery: DeliveryCallback | None = None,
     ) -> None:
         value = check_publish(topic, key, value, on_delivery, self._closed)
+        if on_delivery is None:
+            # Failures are kept and logged; a record delivered needs no report built.
+            self.broker.produce(topic, key, value, on_failure=self._on_failure)
+            return
 
         def acknowledge(report: DeliveryReport) -> None:
             self._report(report, on_delivery)
 
         self.broker.produce(topic, key, value, acknowledge)
+
+    def _on_failure(self, report: DeliveryReport) -> None:
+        self._report(report, None)
 
     @override
     def subscribe(self, topic: str, key: str | None, callback: RecordCallback) -> Subscription:

@@ -26,12 +26,14 @@ class Worker(OpenFactoryApp):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.release = threading.Event()
+        self.holding = threading.Event()
         self.ran: list[str] = []
         self.threads: set[int] = set()
 
     @ofa_method()
     def hold(self) -> None:
         self.ran.append("hold:start")
+        self.holding.set()
         assert self.release.wait(TIMEOUT)
         self.ran.append("hold:end")
 
@@ -120,6 +122,9 @@ def test_a_slow_method_holds_up_no_other_app_or_asset(build, new_transport) -> N
         pytest.skip("in memory a method runs inside the caller's publish: nothing runs meanwhile")
     slow_outcomes, other_outcomes = Outcomes(slow), Outcomes(other)
     send(caller, slow, "hold")
+    # Records of different keys need not arrive in the order they were sent: wait for the
+    # slow method to hold its app's command thread before commanding the other app.
+    assert slow.holding.wait(TIMEOUT)
     send(caller, slow, "note", text="queued behind hold")
     send(caller, other, "note", text="other app")
     # The other app's command runs while the slow method still holds its own app's thread.

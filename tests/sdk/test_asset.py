@@ -9,6 +9,7 @@ import pytest
 from openfactory.assets import Asset, AssetAttribute
 from openfactory.errors import CommandError, ConfigurationError
 from openfactory.testing import FakeKSQLDB
+from openfactory.transport import Record
 from openfactory.transport.wire import parse_timestamp
 
 
@@ -152,3 +153,45 @@ def test_private_names_are_plain_state_and_never_publish(
     assert sensor._scratch.value == 1
     assert len(ofa_ksqldb.broker.records("ofa_assets")) == before
     assert "_scratch" not in sensor.attributes()
+
+
+def test_an_update_is_published_as_the_attribute_it_replaces(
+    sensor: Asset, ofa_ksqldb: FakeKSQLDB
+) -> None:
+    sensor.temp = 22
+    current = sensor.temp
+    assert (current.value, current.type, current.tag, current.id) == (
+        22,
+        "Samples",
+        "Temperature",
+        "temp",
+    )
+    parse_timestamp(current.timestamp)
+    published = ofa_ksqldb.broker.records("ofa_assets", "SENSOR-1")[-1].json()
+    assert published == {
+        "ID": "temp",
+        "VALUE": 22,
+        "TAG": "Temperature",
+        "TYPE": "Samples",
+        "attributes": {"timestamp": current.timestamp},
+    }
+
+
+def test_the_topics_order_decides_the_current_value(sensor: Asset, ofa_ksqldb: FakeKSQLDB) -> None:
+    # Another writer's record that comes in while an update is being delivered is later on the
+    # topic: it stays the current value once the update's publish returns.
+    def overtake(record: Record) -> None:
+        if record.json()["VALUE"] == 1.0:
+            other.temp = 2.0
+
+    other = Asset("SENSOR-1", ofa_ksqldb)
+    ofa_ksqldb.broker.subscribe("ofa_assets", "SENSOR-1", overtake)
+    sensor.temp = 1.0
+    assert [r.json()["VALUE"] for r in ofa_ksqldb.broker.records("ofa_assets")[-2:]] == [1.0, 2.0]
+    assert sensor.temp.value == other.temp.value == 2.0
+
+
+def test_an_attribute_whose_type_was_changed_to_a_bad_one_is_refused(sensor: Asset) -> None:
+    sensor.temp.type = "Sample"  # an AssetAttribute is mutable; what is published is checked
+    with pytest.raises(ConfigurationError, match="'Sample'"):
+        sensor.temp = 3.0

@@ -8,7 +8,7 @@ import pytest
 
 from openfactory.errors import ConfigurationError, TransportError
 from openfactory.testing import FakeBroker
-from openfactory.transport import DeliveryReport, Record
+from openfactory.transport import DeliveryReport, Record, Subscription
 from openfactory.transport.murmur2 import murmur2, partition_for
 
 
@@ -139,3 +139,62 @@ def test_bad_input_is_rejected() -> None:
         broker.create_topic("")
     with pytest.raises(ConfigurationError, match="fail_next"):
         broker.fail_next(-1)
+
+
+def test_subscribers_see_each_record_in_the_order_they_subscribed() -> None:
+    broker = FakeBroker()
+    seen: list[str] = []
+    broker.produce("t", "A", b"0")  # routes are built, then subscriptions change them
+    broker.subscribe("t", "A", lambda r: seen.append("A1"))
+    broker.subscribe("t", None, lambda r: seen.append("all"))
+    broker.produce("t", "A", b"1")
+    broker.produce("t", "B", b"2")
+    last = broker.subscribe("t", "A", lambda r: seen.append("A2"))
+    broker.produce("t", "A", b"3")
+    last.stop()
+    broker.produce("t", "A", b"4")
+    assert seen == ["A1", "all", "all", "A1", "all", "A2", "A1", "all"]
+
+
+def test_a_subscription_stopped_during_a_delivery_gets_no_more_records() -> None:
+    broker = FakeBroker()
+    seen: list[bytes | None] = []
+    stops: list[Subscription] = []
+    broker.subscribe("t", None, lambda r: stops[0].stop() if r.value == b"2" else None)
+    stops.append(broker.subscribe("t", None, lambda r: seen.append(r.value)))
+    broker.produce("t", "A", b"1")
+    broker.produce("t", "A", b"2")  # stopped by the first subscriber, before its turn
+    broker.produce("t", "A", b"3")
+    assert seen == [b"1"]
+
+
+def test_listeners_see_every_topic_until_removed() -> None:
+    broker = FakeBroker()
+    seen: list[str] = []
+    remove = broker.add_listener(lambda r: seen.append(r.topic))
+    broker.produce("t", "A", b"1")
+    broker.produce("u", None, b"2")
+    remove()
+    remove()
+    broker.produce("t", "A", b"3")
+    assert seen == ["t", "u"]
+
+
+def test_on_failure_gets_only_failed_records() -> None:
+    broker = FakeBroker()
+    failed: list[DeliveryReport] = []
+    acked: list[DeliveryReport] = []
+    broker.fail_next(1, reason="disk full")
+    broker.produce("t", "A", b"1", acked.append, on_failure=failed.append)
+    broker.produce("t", "A", b"2", acked.append, on_failure=failed.append)
+    assert [(r.record.value, r.error) for r in failed] == [(b"1", "disk full")]
+    assert [(r.record.value, r.error) for r in acked] == [(b"1", "disk full"), (b"2", None)]
+
+
+def test_keys_keep_their_partition_past_the_partition_cache() -> None:
+    broker = FakeBroker(default_partitions=7)
+    for n in range(70_000):
+        broker.produce("t", f"k{n}", None)
+    broker.produce("t", "k3", b"again")
+    again = broker.records("t", "k3")
+    assert again[0].partition == again[1].partition == partition_for(b"k3", 7)
