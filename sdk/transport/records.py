@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from openfactory._logtext import shown
 from openfactory.errors import DeliveryError
 from openfactory.transport.wire import attribute_id_of
 
@@ -44,8 +45,14 @@ class Record:
         return decoded
 
     def __repr__(self) -> str:
-        value = "<tombstone>" if self.value is None else self.value[:60].decode(errors="replace")
-        return f"Record({self.topic}[{self.partition}]@{self.offset} key={self.key!r} {value})"
+        if self.value is None:
+            value = "<tombstone>"
+        else:
+            value = self.value[:60].decode(errors="replace")
+            if len(self.value) > 60:
+                value += f"... ({len(self.value)} bytes)"
+        key = shown(self.key)
+        return f"Record({self.topic}[{self.partition}]@{self.offset} key={key} {value})"
 
 
 _setters = tuple(
