@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 
@@ -10,6 +11,11 @@ from openfactory.errors import ConfigurationError
 from openfactory.logging import OpenFactoryLogger, configure_logger
 
 DEFAULT_APP_UUID = "DEV-UUID"
+#: The variable holding the shutdown budget, in seconds.
+SHUTDOWN_TIMEOUT_VARIABLE = "OPENFACTORY_SHUTDOWN_TIMEOUT"
+#: Docker, Kubernetes and swarm wait 10 s after SIGTERM before SIGKILL: 8 s leaves room for
+#: the interpreter to exit.
+DEFAULT_SHUTDOWN_TIMEOUT = 8.0
 
 
 def app_uuid_from_env(environ: Mapping[str, str] | None = None) -> str:
@@ -39,6 +45,28 @@ def app_uuid_from_env(environ: Mapping[str, str] | None = None) -> str:
             )
         uuid = f"{uuid}-{slot}"
     return uuid
+
+
+def shutdown_timeout_from_env(environ: Mapping[str, str] | None = None) -> float:
+    """The app's shutdown budget in seconds: ``OPENFACTORY_SHUTDOWN_TIMEOUT``, default 8.
+
+    A shutdown (signal, end of the main loop, ``shutdown()``) takes at most this long in all,
+    whatever is down. Raises ``ConfigurationError`` when the value is not a positive number.
+    """
+    env = os.environ if environ is None else environ
+    text = env.get(SHUTDOWN_TIMEOUT_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_SHUTDOWN_TIMEOUT
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ConfigurationError(
+            f"{SHUTDOWN_TIMEOUT_VARIABLE} must be a positive number of seconds, got "
+            f"{shown(text)}; unset it for the default {DEFAULT_SHUTDOWN_TIMEOUT:g} s"
+        )
+    return seconds
 
 
 def _utf8(name: str, value: str) -> str:
