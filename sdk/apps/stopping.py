@@ -126,8 +126,9 @@ class StopSignals:
 
     def over(self) -> None:
         """The shutdown is over: no forced exit."""
-        if self._watchdog is not None:
-            self._watchdog.disarm()
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is not None:
+            watchdog.disarm()
 
     # the handlers ------------------------------------------------------------------------
     def install(self, handler: Handler) -> bool:
@@ -219,11 +220,14 @@ class Watchdog:
         self._deadline = deadline
         self._on_overrun = on_overrun
         self._disarmed = threading.Event()
-        start_background_thread(self._watch, name="openfactory-shutdown-watchdog")
+        self._thread = start_background_thread(self._watch, name="openfactory-shutdown-watchdog")
 
     def disarm(self) -> None:
-        """The shutdown ended in time: ``on_overrun`` will not be called."""
+        """The shutdown ended in time: ``on_overrun`` will not be called. Returns once the
+        watchdog's thread has ended (it holds the app until then)."""
         self._disarmed.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(1.0)
 
     def _watch(self) -> None:
         # Event.wait times out on the real clock; the loop guards against early wake-ups.

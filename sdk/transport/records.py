@@ -35,7 +35,8 @@ class Record:
     def json(self) -> Any:
         """Decode the value as JSON (``None`` for a tombstone); raises ``ValueError`` if not JSON.
 
-        The result is decoded once and shared by every subscriber: treat it as read-only.
+        The result is decoded once and shared by every subscriber: treat it as read-only. It is
+        kept until ``forget_json()``: a holder of many records calls that to keep only the bytes.
         """
         decoded = self._decoded
         if decoded is _NOT_DECODED:
@@ -43,6 +44,11 @@ class Record:
             # The one mutable slot of a frozen record: a cache, left out of equality.
             object.__setattr__(self, "_decoded", decoded)
         return decoded
+
+    def forget_json(self) -> None:
+        """Drop the value ``json()`` decoded (several times the size of the bytes); the next
+        ``json()`` decodes again."""
+        object.__setattr__(self, "_decoded", _NOT_DECODED)
 
     def __repr__(self) -> str:
         if self.value is None:

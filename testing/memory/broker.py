@@ -12,7 +12,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from openfactory import _clock
 from openfactory.errors import ConfigurationError, TransportError
@@ -24,12 +24,16 @@ logger = logging.getLogger("openfactory.testing.memory.broker")
 AckCallback = Callable[[DeliveryReport], None]
 
 
+#: Records a fake broker keeps per topic by default (the newest; offsets keep counting).
+DEFAULT_RETENTION = 100_000
+
+
 @dataclass
 class _Topic:
     name: str
     partitions: int
     next_offset: list[int]
-    log: list[Record] = field(default_factory=list)
+    log: deque[Record]
 
 
 @dataclass
@@ -57,14 +61,27 @@ class _BrokerSubscription(Subscription):
 class FakeBroker:
     """An in-memory Kafka cluster holding exactly the records a real broker would hold.
 
+    Retention, as a topic's ``retention.*`` settings on Kafka: each topic keeps its newest
+    ``retention`` records (100,000 by default; ``None`` keeps all), older ones are dropped and
+    offsets go on counting. A kept record keeps only its bytes: the JSON its subscribers decoded
+    while it was delivered is dropped after (``Record.forget_json``). So memory stays flat
+    however long an app publishes (``bench/memory.py``).
+
     Fault injection: ``fail_next(n)`` rejects the next ``n`` publishes with a delivery error;
     ``disconnect()`` holds publishes as undelivered until ``reconnect()``.
     """
 
-    def __init__(self, default_partitions: int = 1) -> None:
+    def __init__(
+        self, default_partitions: int = 1, *, retention: int | None = DEFAULT_RETENTION
+    ) -> None:
         if default_partitions < 1:
             raise ConfigurationError(f"default_partitions must be >= 1, got {default_partitions}")
+        if retention is not None and retention < 1:
+            raise ConfigurationError(
+                f"retention must be >= 1 record per topic or None (keep all), got {retention}"
+            )
         self.default_partitions = default_partitions
+        self.retention = retention
         self._topics: dict[str, _Topic] = {}
         self._subscriptions: dict[str, list[_BrokerSubscription]] = {}
         self._queue: deque[_Pending] = deque()
@@ -86,7 +103,7 @@ class FakeBroker:
             raise ConfigurationError(f"topic {name!r} needs >= 1 partition, got {count}")
         with self._lock:
             if name not in self._topics:
-                self._topics[name] = _Topic(name, count, [0] * count)
+                self._topics[name] = _Topic(name, count, [0] * count, deque(maxlen=self.retention))
 
     def topics(self) -> list[str]:
         """Names of the topics that exist, sorted."""
@@ -94,7 +111,8 @@ class FakeBroker:
             return sorted(self._topics)
 
     def records(self, topic: str, key: str | None = None) -> list[Record]:
-        """Records held on ``topic`` (only ``key``'s if given), in the order they were appended."""
+        """Records held on ``topic`` (only ``key``'s if given), in the order they were appended:
+        the newest ``retention`` of them."""
         with self._lock:
             held = self._topics.get(topic)
             log = list(held.log) if held else []
@@ -236,6 +254,8 @@ class FakeBroker:
                 for subscription in subscribers:
                     if subscription.active:
                         self._call(subscription.callback, record)
+                # Kept for retention: the bytes only, not what subscribers decoded.
+                record.forget_json()
         finally:
             with self._lock:
                 self._drainer = outer
