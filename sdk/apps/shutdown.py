@@ -163,7 +163,7 @@ class Shutdown:
         report.seconds = _clock.monotonic() - started
         if report.lost:
             self._logger.error(
-                "shutdown lost %d record(s): %d still queued when its %.1f s budget ran out, "
+                "shutdown lost %d record(s): %d still queued at its end (budget %.1f s), "
                 "%d failed to reach the broker, %d not published",
                 report.lost,
                 report.undelivered,

@@ -82,7 +82,7 @@ def test_a_frozen_broker_cannot_stretch_the_shutdown_past_its_budget(
     # 3 ticks, UNAVAILABLE, 2 references, 3 tombstones and the UNS map record: all held back.
     assert (report.undelivered, report.lost, report.exit_status) == (10, 10, 1)
     assert not report.clean
-    assert "shutdown lost 10 record(s): 10 still queued" in capsys.readouterr().err
+    assert "shutdown lost 10 record(s): 10 still queued at its end" in capsys.readouterr().err
 
 
 def test_failed_deliveries_count_as_lost(ofa_ksqldb: FakeKSQLDB) -> None:
