@@ -20,14 +20,12 @@ def shown(value: Any, limit: int = LOGGED_CHARS, *, as_text: bool = False) -> st
 
     Never raises: a ``repr``/``str`` that fails is named instead.
     """
-    plain = as_text and isinstance(value, str)
-    if isinstance(value, str | bytes | bytearray) and len(value) > limit:
+    if isinstance(value, str):
         # Cut before repr: a 10 MB value must not be copied to build a line that drops it.
-        unit = "chars" if isinstance(value, str) else "bytes"
-        head = value[:limit] if plain else repr(value[:limit])
-        return f"{head}... ({len(value)} {unit})"
-    if plain:
-        return str(value)
+        head = value[:limit] if as_text else repr(value[:limit])
+        return head if len(value) <= limit else f"{head}... ({len(value)} chars)"
+    if isinstance(value, bytes | bytearray) and len(value) > limit:
+        return f"{value[:limit]!r}... ({len(value)} bytes)"
     try:
         text = str(value) if isinstance(value, BaseException) else repr(value)
     except Exception as err:  # a hostile or broken __repr__ must not break the log call

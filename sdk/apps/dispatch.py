@@ -191,7 +191,7 @@ class CommandDispatcher:
     def _reject(self, raw_envelope: Any, message: str, **context: Any) -> None:
         self._logger.error(
             "Failed to execute %s with %s: command rejected: %s",
-            context["method"],
+            shown(context["method"], as_text=True),
             _value_text(raw_envelope),
             message,
         )

@@ -4,8 +4,9 @@
 broker of its own and prints what it does, one word a line: ``running`` once in its main
 loop, ``stopping`` and ``stopped`` around its ``app_event_loop_stopped()``, which takes
 ``HOOK_SECONDS`` (real time) so that signals can be sent during the shutdown; last, what the
-broker holds (``avail=...`` and the number of deregistration tombstones). ``LOSE_RECORDS=1``:
-the broker is frozen once the loop runs, and the app publishes what can then not be delivered.
+broker holds (``avail=...`` from ``run()`` on, and the number of deregistration tombstones).
+``LOSE_RECORDS=1``: the broker is frozen once the loop runs, and the app publishes what can then
+not be delivered.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ try:
 finally:
     records = ksqldb.broker.records("ofa_assets", app.asset_uuid)
     avail = [r.json()["VALUE"] for r in records if r.json()["ID"] == "avail"]
+    avail = avail[avail.index("AVAILABLE") :] if "AVAILABLE" in avail else avail  # from run()
     tombstones = sum(
         1 for topic in TABLE_TOPICS for r in ksqldb.broker.records(topic) if r.value is None
     )
