@@ -132,6 +132,7 @@ class OpenFactoryApp(Asset, metaclass=OpenFactoryAppMeta):
             self.logger, shutdown_timeout_from_env(), lambda status: self.force_exit(status)
         )
         self._command_grace = 5.0  # how long close() lets received commands finish
+        self._unavailable_read = threading.Event()  # the shutdown's UNAVAILABLE came back
         self._running_thread: int | None = None
         self._main_task: asyncio.Future[None] | None = None
         self._stop_reason: str | None = None
@@ -141,6 +142,9 @@ class OpenFactoryApp(Asset, metaclass=OpenFactoryAppMeta):
         super().__init__(
             uuid, ksqlClient, bootstrap_servers, asset_router_url, test_mode, transport=transport
         )
+        # Kept for the shutdown, which must not depend on ksqlDB. Asked before the start-up
+        # records: those stay the last thing construction does, as views built next expect.
+        self._deregistration_topics = deregistration_topics(self.transport, self.logger)
         for spec in self._methods.values():
             self.add_attribute(
                 spec.name, AssetAttribute(value=spec.contract_json(), type="Method", tag=METHOD_TAG)
@@ -152,8 +156,6 @@ class OpenFactoryApp(Asset, metaclass=OpenFactoryAppMeta):
             )
         for name, field in declared.items():
             self.add_attribute(name, field.initial())
-        # Kept for the shutdown, which must not depend on ksqlDB.
-        self._deregistration_topics = deregistration_topics(self.transport, self.logger)
         self._install_signal_handlers()
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -321,6 +323,7 @@ class OpenFactoryApp(Asset, metaclass=OpenFactoryAppMeta):
                 self.app_event_loop_stopped,
                 self._close_within,
                 self._deregistration_topics,
+                self._unavailable_read.wait,
             )
             deadline = self._signals.shutdown_deadline()
             self._signals.watch()
@@ -375,6 +378,8 @@ class OpenFactoryApp(Asset, metaclass=OpenFactoryAppMeta):
         return current.value if current is not None else "UNAVAILABLE"
 
     def _on_attribute(self, attribute: AssetAttribute) -> None:
+        if self._stopping and attribute.id == AVAILABILITY_ID and attribute.value == "UNAVAILABLE":
+            self._unavailable_read.set()
         method = command_method(attribute)
         if method is not None:
             self._dispatcher.dispatch(

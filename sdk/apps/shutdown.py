@@ -113,8 +113,9 @@ class Shutdown:
 
     ``publish(attribute_id, attribute)`` publishes one of the app's attributes; ``topics`` maps
     each of ``DEREGISTRATION_SOURCES`` to its topic (``deregistration_topics``);
-    ``close(timeout)`` releases the app within ``timeout`` seconds. ``report`` is filled in as
-    the steps run.
+    ``read_back(timeout)`` waits until the app has read its own ``UNAVAILABLE`` back from the
+    broker (True) or ``timeout`` s have passed (False); ``close(timeout)`` releases the app
+    within ``timeout`` seconds. ``report`` is filled in as the steps run.
     """
 
     def __init__(
@@ -126,6 +127,7 @@ class Shutdown:
         stopped_hook: Callable[[], None],
         close: Callable[[float], None],
         topics: Mapping[str, str],
+        read_back: Callable[[float], bool],
     ) -> None:
         self._transport = transport
         self._asset_uuid = asset_uuid
@@ -134,6 +136,7 @@ class Shutdown:
         self._stopped_hook = stopped_hook
         self._close = close
         self._topics = topics
+        self._read_back = read_back
         self.report = ShutdownReport()
 
     def run(self, deadline: float) -> ShutdownReport:
@@ -156,7 +159,7 @@ class Shutdown:
                 report.steps.append(name)
 
         step("unavailable", self._unavailable)
-        step("deregister", self._deregister)
+        step("deregister", lambda: self._deregister(left))
         step("app_event_loop_stopped", self._stopped_hook)
         step("flush", lambda: self._flush(left()))
         step("close", lambda: self._close(left()))
@@ -181,7 +184,7 @@ class Shutdown:
             self.report.unsent += 1
             raise
 
-    def _deregister(self) -> None:
+    def _deregister(self, left: Callable[[], float]) -> None:
         transport, uuid = self._transport, self._asset_uuid
         missing = [source for source in DEREGISTRATION_SOURCES if source not in self._topics]
         sent = 0
@@ -189,6 +192,13 @@ class Shutdown:
             for reference in (REFERENCES_BELOW, REFERENCES_ABOVE):
                 self._publish(reference, references_attribute(()))
                 sent += 1
+            # The tombstones go to other topics, which readers (ksqlDB) fetch apart from the
+            # asset's: one read before UNAVAILABLE would be undone by it (the assets_avail row
+            # would come back). So they wait until UNAVAILABLE is on the broker and has been
+            # read back (the platform library's topic lookups made that wait): a quarter of
+            # the budget at most, nothing when the broker does not answer.
+            if transport.flush(left() / 4).undelivered == 0:
+                self._read_back(left() / 4)
             for table in (ASSETS_TYPE_TABLE, ASSETS_AVAIL_TABLE, DOCKER_SERVICES_TABLE):
                 if table in self._topics:
                     transport.publish(self._topics[table], uuid, None)
