@@ -137,6 +137,7 @@ class Shutdown:
         self._close = close
         self._topics = topics
         self._read_back = read_back
+        self._failures_at_start = 0
         self.report = ShutdownReport()
 
     def run(self, deadline: float) -> ShutdownReport:
@@ -144,6 +145,7 @@ class Shutdown:
         ``openfactory._clock.monotonic``); return what happened."""
         report = self.report
         started = _clock.monotonic()
+        self._failures_at_start = self._transport.failure_count
         report.budget = max(deadline - started, 0.0)
 
         def left() -> float:
@@ -196,8 +198,9 @@ class Shutdown:
             # asset's: one read before UNAVAILABLE would be undone by it (the assets_avail row
             # would come back). So they wait until UNAVAILABLE is on the broker and has been
             # read back (the platform library's topic lookups made that wait): a quarter of
-            # the budget at most, nothing when the broker does not answer.
-            if transport.flush(left() / 4).undelivered == 0:
+            # the budget at most; not when the broker fails or does not take records.
+            result = transport.flush(left() / 4)
+            if result.undelivered == 0 and result.failure_count == self._failures_at_start:
                 self._read_back(left() / 4)
             for table in (ASSETS_TYPE_TABLE, ASSETS_AVAIL_TABLE, DOCKER_SERVICES_TABLE):
                 if table in self._topics:
