@@ -1,4 +1,4 @@
-"""Background threads that leave SIGINT and SIGTERM to the main thread."""
+"""Background threads that leave the stop signals (SIGINT, SIGTERM, SIGHUP) to the main thread."""
 
 from __future__ import annotations
 
@@ -7,11 +7,14 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-_STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+_STOP_SIGNALS = frozenset(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
 
 def block_stop_signals() -> None:
-    """Block SIGINT and SIGTERM in the calling thread (a no-op where threads have no mask).
+    """Block SIGINT, SIGTERM and SIGHUP in the calling thread (a no-op where threads have no
+    mask).
 
     Python runs signal handlers in the main thread, but the kernel may hand a signal sent
     to the process to any thread that does not block it, and then a main thread waiting
@@ -25,7 +28,7 @@ def block_stop_signals() -> None:
 def start_background_thread(
     target: Callable[..., Any], *, name: str, args: tuple[Any, ...] = (), daemon: bool = True
 ) -> threading.Thread:
-    """Start a thread running ``target(*args)`` with SIGINT and SIGTERM blocked in it."""
+    """Start a thread running ``target(*args)`` with the stop signals blocked in it."""
 
     def run() -> None:
         block_stop_signals()

@@ -1,9 +1,14 @@
-"""``SignalSimulator``: deliver SIGINT/SIGTERM to an app under test at a chosen point.
+"""``SignalSimulator``: deliver SIGINT/SIGTERM/SIGHUP to an app under test at a chosen point.
 
 A signal is delivered the way the OS would: in the app's thread, through the handler the app
 installed (``signal.raise_signal`` when that handler is in place in the main thread, else the
 app's ``signal_handler`` directly), so the app's real shutdown path runs and the test process
 survives. Points: now, after N turns of the loop (a turn is one sleep), or at a virtual time.
+
+An app ends its process at once (``OpenFactoryApp.force_exit``) on a third stop signal or when a
+shutdown started by a signal outlives its budget. For an app it delivered to, the simulator
+records that in ``forced_exits`` instead, and raises ``SystemExit(status)`` when it happens in
+the main thread (so a test sees the exit status the process would have had).
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from typing import Any
 from openfactory.errors import ConfigurationError
 from openfactory.testing.clock import VirtualClock
 
-_ALLOWED = (signal.SIGINT, signal.SIGTERM)
+_ALLOWED = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,12 +38,15 @@ class Delivery:
 
     @property
     def name(self) -> str:
-        """``SIGTERM`` or ``SIGINT``."""
+        """``SIGTERM``, ``SIGINT`` or ``SIGHUP``."""
         return signal.Signals(self.signum).name
 
 
 def deliver(app: Any, signum: int) -> None:
-    """Deliver ``signum`` to ``app`` in the calling thread, as the OS would."""
+    """Deliver ``signum`` to ``app`` in the calling thread, as the OS would.
+
+    Raises ``ConfigurationError`` for a signal that is not a stop signal.
+    """
     _check(signum)
     in_main = threading.current_thread() is threading.main_thread()
     if in_main and signal.getsignal(signum) == app.signal_handler:
@@ -51,6 +61,8 @@ class SignalSimulator:
     def __init__(self, clock: VirtualClock) -> None:
         self.clock = clock
         self.delivered: list[Delivery] = []
+        #: Exit statuses the apps would have ended the process with (``force_exit``).
+        self.forced_exits: list[int] = []
         self._removers: list[Callable[[], None]] = []
 
     def send(self, app: Any, signum: int = signal.SIGTERM) -> None:
@@ -59,6 +71,7 @@ class SignalSimulator:
         self.delivered.append(
             Delivery(signum, self.clock.turns, self.clock.now() if self.clock.active else None)
         )
+        self._keep_process(app)
         deliver(app, signum)
 
     def after_turns(self, app: Any, turns: int, signum: int = signal.SIGTERM) -> None:
@@ -82,6 +95,7 @@ class SignalSimulator:
 
     def _once(self, app: Any, signum: int, due: Callable[[int, datetime], bool]) -> None:
         _check(signum)
+        self._keep_process(app)
         fired = False
 
         def hook(turn: int, now: datetime) -> None:
@@ -95,9 +109,22 @@ class SignalSimulator:
         remove = self.clock.on_turn(hook)
         self._removers.append(remove)
 
+    def _keep_process(self, app: Any) -> None:
+        """Make ``app.force_exit`` record the exit instead of ending the test process."""
+        if getattr(app, "force_exit", None) is None:
+            return
+
+        def forced_exit(status: int) -> None:
+            self.forced_exits.append(status)
+            if threading.current_thread() is threading.main_thread():
+                raise SystemExit(status)
+
+        app.force_exit = forced_exit
+
 
 def _check(signum: int) -> None:
     if signum not in _ALLOWED:
         raise ConfigurationError(
-            f"signal {signum!r} is not simulated; use signal.SIGINT or signal.SIGTERM"
+            f"signal {signum!r} is not simulated; use signal.SIGINT, signal.SIGTERM or "
+            "signal.SIGHUP"
         )

@@ -28,7 +28,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "APPLICATION_LICENSE",
     ):
         monkeypatch.delenv(name, raising=False)
-    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     backends.reset()
     yield
     backends.reset()

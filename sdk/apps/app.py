@@ -4,15 +4,14 @@ shutdown, compatible with the documented OpenFactory API."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import os
-import signal
 import threading
 import weakref
 from types import FrameType
 from typing import Any
 
+from openfactory import _clock
 from openfactory._version import OPENFACTORY_LICENSE, OPENFACTORY_MANUFACTURER, __version__
 from openfactory.apps.declared import (
     EnvironmentAttribute,
@@ -21,9 +20,20 @@ from openfactory.apps.declared import (
     check_declared_types,
 )
 from openfactory.apps.dispatch import PLACEHOLDER, CommandDispatcher, CommandObserver
-from openfactory.apps.environment import app_logger, app_uuid_from_env
+from openfactory.apps.environment import (
+    app_logger,
+    app_uuid_from_env,
+    shutdown_timeout_from_env,
+)
 from openfactory.apps.methods import MethodSpec, collect_methods
-from openfactory.apps.shutdown import AVAILABILITY_ID, Shutdown, ShutdownReport, availability
+from openfactory.apps.shutdown import (
+    AVAILABILITY_ID,
+    Shutdown,
+    ShutdownReport,
+    availability,
+    deregistration_topics,
+)
+from openfactory.apps.stopping import StopSignals, signal_name
 from openfactory.assets.asset import Asset
 from openfactory.assets.attribute import AssetAttribute, command_method
 from openfactory.errors import OFAException
@@ -33,7 +43,6 @@ from openfactory.transport import KSQLDB, Transport
 from openfactory.transport.wire import COMMAND_SUFFIX, COMMAND_TAG, METHOD_TAG
 from openfactory.utils.asset_producer import AssetProducer
 
-_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # Scanning a class for @ofa_method costs more than building the app; classes rarely change.
 _METHODS_BY_CLASS: weakref.WeakKeyDictionary[type, dict[str, MethodSpec]] = (
     weakref.WeakKeyDictionary()
@@ -113,8 +122,17 @@ class OpenFactoryApp(Asset, metaclass=OpenFactoryAppMeta):
         self.logger = app_logger(uuid, loglevel)
         self.storage = storage_from_env()
         self._methods = _methods_of(type(self))
-        self._stop_lock = threading.Lock()
+        # Reentrant: app_event_loop_stopped() or a method may call shutdown() while it runs.
+        self._stop_lock = threading.RLock()
+        self._stopping = False  # set first thing by shutdown(), for signal handlers to see
+        self._shutdown: Shutdown | None = None
         self._shutdown_report: ShutdownReport | None = None
+        # Looked up at call time: a test harness may replace force_exit on the instance.
+        self._signals = StopSignals(
+            self.logger, shutdown_timeout_from_env(), lambda status: self.force_exit(status)
+        )
+        self._command_grace = 5.0  # how long close() lets received commands finish
+        self._unavailable_read = threading.Event()  # the shutdown's UNAVAILABLE came back
         self._running_thread: int | None = None
         self._main_task: asyncio.Future[None] | None = None
         self._stop_reason: str | None = None
@@ -124,6 +142,9 @@ class OpenFactoryApp(Asset, metaclass=OpenFactoryAppMeta):
         super().__init__(
             uuid, ksqlClient, bootstrap_servers, asset_router_url, test_mode, transport=transport
         )
+        # Kept for the shutdown, which must not depend on ksqlDB. Asked before the start-up
+        # records: those stay the last thing construction does, as views built next expect.
+        self._deregistration_topics = deregistration_topics(self.transport, self.logger)
         for spec in self._methods.values():
             self.add_attribute(
                 spec.name, AssetAttribute(value=spec.contract_json(), type="Method", tag=METHOD_TAG)
@@ -199,7 +220,9 @@ class OpenFactoryApp(Asset, metaclass=OpenFactoryAppMeta):
     def run(self) -> None:
         """Banner, ``avail=AVAILABLE``, ``main_loop()``; any end of the loop shuts the app down.
 
-        An exception in the loop is logged, not raised; SIGINT/SIGTERM stop the loop.
+        An exception in the loop is logged, not raised; SIGINT/SIGTERM/SIGHUP stop the loop.
+        Raises ``SystemExit(1)`` after a shutdown that lost records (``ShutdownReport.lost``),
+        so that the process says so.
         """
         self._running_thread = threading.get_ident()
         try:
@@ -212,10 +235,15 @@ class OpenFactoryApp(Asset, metaclass=OpenFactoryAppMeta):
             self.logger.exception("main loop stopped by %s: %s", type(err).__name__, err)
         finally:
             self._running_thread = None
-            self.shutdown()
+            report = self.shutdown()
+        if report.exit_status:
+            raise SystemExit(report.exit_status)
 
     async def async_run(self) -> None:
-        """Like ``run()`` but awaits ``async_main_loop()``; signals cancel the loop's task."""
+        """Like ``run()`` but awaits ``async_main_loop()``; signals cancel the loop's task.
+
+        Raises ``SystemExit(1)`` after a shutdown that lost records, as ``run()`` does.
+        """
         loop = asyncio.get_running_loop()
         self._dispatcher.loop = loop
         installed: list[int] = []
@@ -224,7 +252,7 @@ class OpenFactoryApp(Asset, metaclass=OpenFactoryAppMeta):
             self.logger.info("Starting async main loop")
             task = asyncio.ensure_future(self.async_main_loop())
             self._main_task = task
-            installed = self._install_loop_signal_handlers(loop)
+            installed = self._signals.install_on_loop(loop, self.signal_handler)
             await task
         except asyncio.CancelledError:
             if self._stop_reason is None:
@@ -232,49 +260,87 @@ class OpenFactoryApp(Asset, metaclass=OpenFactoryAppMeta):
         except Exception as err:
             self.logger.exception("async main loop stopped by %s: %s", type(err).__name__, err)
         finally:
-            for signum in installed:
-                loop.remove_signal_handler(signum)
+            # The shutdown blocks the loop: signals meanwhile must reach signal_handler directly.
+            self._signals.leave_loop(loop, installed, self.signal_handler)
             self._main_task = None
-            self.shutdown()
+            report = self.shutdown()
             self._dispatcher.loop = None
+        if report.exit_status:
+            raise SystemExit(report.exit_status)
 
     def signal_handler(self, signum: int, frame: FrameType | None) -> None:
-        """Handle SIGINT/SIGTERM: stop the running loop and shut the app down.
+        """Handle SIGINT/SIGTERM/SIGHUP: stop the running loop and shut the app down.
 
-        Outside ``run()``/``async_run()`` the app is shut down and ``SystemExit(0)`` raised.
+        Outside ``run()``/``async_run()`` the app is shut down and ``SystemExit`` raised: status
+        0, or 1 when the shutdown lost records (``ShutdownReport.exit_status``). A signal that
+        comes while the app is stopping is logged and ignored; one more ends the process at
+        once (``force_exit``, status 128 + the signal's number), as does a shutdown started by
+        a signal that outlives its budget (``OPENFACTORY_SHUTDOWN_TIMEOUT``).
         """
-        try:
-            name = signal.Signals(signum).name
-        except ValueError:
-            name = str(signum)
+        name = signal_name(signum)
+        finished = self._shutdown_report
+        if finished is not None:
+            # Over already (the platform library's handler: shutdown() does nothing, then exit).
+            self.logger.info("received %s after the shutdown", name)
+            raise SystemExit(finished.exit_status)
+        if self._stop_reason is not None or self._stopping:
+            self._signals.repeated(signum)
+            return
         self.logger.info("Received signal %s, stopping app gracefully ...", name)
         self._stop_reason = name
+        self._signals.stopped_by(signum)  # the budget starts now, as the runtime's grace does
         task = self._main_task
         if task is not None and not task.done():
+            # Run by the event loop, not in a signal's context: a thread may start here. The
+            # watchdog bounds a main loop that swallows its cancellation as well.
+            self._signals.watch()
             task.get_loop().call_soon_threadsafe(task.cancel)
             return
         if self._running_thread == threading.get_ident():
             raise _StopRequested(name)
-        self.shutdown()
-        raise SystemExit(0)
+        report = self.shutdown()
+        raise SystemExit(report.exit_status)
 
     def shutdown(self) -> ShutdownReport:
         """Deregister, call ``app_event_loop_stopped()``, flush and close; runs once.
 
-        Returns the report of the first shutdown (what was done, what stayed undelivered).
+        The whole shutdown takes at most ``OPENFACTORY_SHUTDOWN_TIMEOUT`` seconds (default 8),
+        counted from the stop signal if there was one. Returns the report of the first shutdown
+        (what was done, what was lost); called again while it runs (from the app's hook, or a
+        method), returns the report being filled in.
         """
+        self._stopping = True
         with self._stop_lock:
-            report = self._shutdown_report
-            if report is None:
-                report = self._shutdown_report = Shutdown(
-                    self.transport,
-                    self.asset_uuid,
-                    self.logger,
-                    self.add_attribute,
-                    self.app_event_loop_stopped,
-                    self.close,
-                ).run()
-        return report
+            running = self._shutdown
+            if running is not None:
+                finished = self._shutdown_report
+                return finished if finished is not None else running.report
+            self._shutdown = Shutdown(
+                self.transport,
+                self.asset_uuid,
+                self.logger,
+                self.add_attribute,
+                self.app_event_loop_stopped,
+                self._close_within,
+                self._deregistration_topics,
+                self._unavailable_read.wait,
+            )
+            deadline = self._signals.shutdown_deadline()
+            self._signals.watch()
+            try:
+                self._shutdown_report = self._shutdown.run(deadline)
+            finally:
+                self._signals.over()
+                self._signals.restore(self.signal_handler)
+            return self._shutdown_report
+
+    def force_exit(self, status: int) -> None:
+        """End the process now with exit ``status``, the shutdown unfinished (``os._exit``).
+
+        Called on a third stop signal, or when a shutdown started by a signal outlives its
+        budget; a test harness replaces it so that the test process lives on.
+        """
+        os._exit(status)
 
     @property
     def shutdown_report(self) -> ShutdownReport | None:
@@ -283,7 +349,7 @@ class OpenFactoryApp(Asset, metaclass=OpenFactoryAppMeta):
 
     def close(self) -> None:
         """Finish the commands already received, then release the asset (idempotent)."""
-        self._dispatcher.close()
+        self._dispatcher.close(self._command_grace)
         super().close()
 
     def register_prometheus_metrics(
@@ -312,25 +378,23 @@ class OpenFactoryApp(Asset, metaclass=OpenFactoryAppMeta):
         return current.value if current is not None else "UNAVAILABLE"
 
     def _on_attribute(self, attribute: AssetAttribute) -> None:
+        if self._stopping and attribute.id == AVAILABILITY_ID and attribute.value == "UNAVAILABLE":
+            self._unavailable_read.set()
         method = command_method(attribute)
         if method is not None:
             self._dispatcher.dispatch(
                 method, attribute.value, inline=self.transport.inline_delivery
             )
 
-    def _install_signal_handlers(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            self.logger.debug("not in the main thread: SIGINT/SIGTERM handlers not installed")
-            return
-        for signum in _SIGNALS:
-            signal.signal(signum, self.signal_handler)
+    def _close_within(self, timeout: float) -> None:
+        # Commands already received may finish in half of what is left; the transport's own
+        # close (its flush) gets the rest.
+        deadline = _clock.monotonic() + timeout
+        self._dispatcher.close(timeout / 2)
+        self._command_grace = 0.0  # closed just above: close() must not wait for it again
+        self.transport.close_timeout = max(deadline - _clock.monotonic(), 0.0)
+        self.close()
 
-    def _install_loop_signal_handlers(self, loop: asyncio.AbstractEventLoop) -> list[int]:
-        if threading.current_thread() is not threading.main_thread():
-            return []
-        installed: list[int] = []
-        for signum in _SIGNALS:
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(signum, self.signal_handler, signum, None)
-                installed.append(signum)
-        return installed
+    def _install_signal_handlers(self) -> None:
+        if not self._signals.install(self.signal_handler):
+            self.logger.debug("not in the main thread: stop signal handlers not installed")

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from openfactory._logtext import shown
 from openfactory._threads import start_background_thread
 from openfactory.apps.methods import MethodSpec
 from openfactory.commands import parse_envelope
@@ -33,7 +34,6 @@ from openfactory.commands.arguments import unknown_text
 Status = Literal["executed", "failed", "rejected"]
 # The VALUE of the <method>_CMD placeholder an app publishes at start (DESIGN.md section 3).
 PLACEHOLDER = ""
-_MAX_LOGGED_VALUE = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,9 @@ class CommandOutcome:
 CommandObserver = Callable[[CommandOutcome], None]
 # What a method may raise without ending command intake; KeyboardInterrupt and the app's own
 # stop request still propagate so a signal can stop a main loop that runs a command inline.
-_METHOD_ERRORS = (Exception, SystemExit, asyncio.CancelledError)
+# On the app's command thread (no signal lands there) anything a method raises is a failure.
+_METHOD_ERRORS: tuple[type[BaseException], ...] = (Exception, SystemExit, asyncio.CancelledError)
+_THREAD_ERRORS: tuple[type[BaseException], ...] = (BaseException,)
 
 
 class CommandDispatcher:
@@ -74,27 +76,31 @@ class CommandDispatcher:
             self._logger.debug("%s_CMD placeholder (empty VALUE): no command", method)
             return
         if inline:
-            self._execute(method, raw_envelope)
+            self._execute(method, raw_envelope, _METHOD_ERRORS)
         else:
-            self._runner.submit(lambda: self._execute(method, raw_envelope))
+            self._runner.submit(lambda: self._execute(method, raw_envelope, _THREAD_ERRORS))
 
     def close(self, timeout: float = 5.0) -> bool:
         """Run the commands already queued (for at most ``timeout`` s) and stop the command
         thread; returns False if it was still busy when the time ran out."""
         return self._runner.close(timeout)
 
-    def _execute(self, method: str, raw_envelope: Any) -> None:
+    def _execute(
+        self, method: str, raw_envelope: Any, errors: tuple[type[BaseException], ...]
+    ) -> None:
         spec = self._methods.get(method)
         if spec is None:
             known = ", ".join(sorted(self._methods)) or "none"
             self._reject(
-                raw_envelope, f"unknown method {method!r} (this app has: {known})", method=method
+                raw_envelope,
+                f"unknown method {shown(method)} (this app has: {known})",
+                method=method,
             )
             return
         try:
             envelope = parse_envelope(raw_envelope)
         except ValueError as err:
-            self._reject(raw_envelope, f"malformed command envelope: {err}", method=method)
+            self._reject(raw_envelope, f"malformed command envelope: {shown(err)}", method=method)
             return
         header = envelope.header
         context: dict[str, Any] = {
@@ -106,18 +112,20 @@ class CommandDispatcher:
         try:
             converted = spec.converter.convert(envelope.arguments)
         except ValueError as err:
-            self._reject(raw_envelope, f"bad arguments {envelope.arguments!r}: {err}", **context)
+            self._reject(
+                raw_envelope, f"bad arguments {shown(envelope.arguments)}: {shown(err)}", **context
+            )
             return
         unknown = spec.converter.unknown(envelope.arguments)
         if unknown:
             self._logger.warning(
                 "%s from %s: %s",
                 method,
-                header.sender_uuid,
-                unknown_text(unknown, spec.converter.names),
+                shown(header.sender_uuid),
+                shown(unknown_text(unknown, spec.converter.names), as_text=True),
             )
         self._logger.info(
-            "running %s(%s) for %s", method, _call_text(converted), header.sender_uuid
+            "running %s(%s) for %s", method, _call_text(converted), shown(header.sender_uuid)
         )
         bound = spec.function.__get__(self._app)
         if spec.is_async:
@@ -125,7 +133,7 @@ class CommandDispatcher:
             return
         try:
             result = bound(**converted)
-        except _METHOD_ERRORS as err:
+        except errors as err:
             self._failed(err, raw_envelope, converted, context)
             return
         self._emit(CommandOutcome(status="executed", converted=converted, result=result, **context))
@@ -172,17 +180,18 @@ class CommandDispatcher:
             context["method"],
             _value_text(raw_envelope),
             type(err).__name__,
-            err,
+            shown(err),
             context["method"],
             _call_text(converted),
             exc_info=err,
         )
-        self._emit(CommandOutcome(status="failed", converted=converted, error=repr(err), **context))
+        error = f"{type(err).__name__}: {shown(err)}"
+        self._emit(CommandOutcome(status="failed", converted=converted, error=error, **context))
 
     def _reject(self, raw_envelope: Any, message: str, **context: Any) -> None:
         self._logger.error(
             "Failed to execute %s with %s: command rejected: %s",
-            context["method"],
+            shown(context["method"], as_text=True),
             _value_text(raw_envelope),
             message,
         )
@@ -253,11 +262,9 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
 
 def _value_text(value: Any) -> str:
     """The VALUE as the platform library logs it (``'<text>'``), cut short if huge."""
-    text = value if isinstance(value, str) else repr(value)
-    if len(text) > _MAX_LOGGED_VALUE:
-        text = text[: _MAX_LOGGED_VALUE - 3] + "..."
-    return f"'{text}'"
+    return f"'{shown(value, as_text=True)}'"
 
 
 def _call_text(arguments: dict[str, Any]) -> str:
-    return ", ".join(f"{name}={value!r}" for name, value in arguments.items())
+    # Names come from the method's signature; only the values came with the command.
+    return ", ".join(f"{name}={shown(value)}" for name, value in arguments.items())

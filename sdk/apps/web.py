@@ -119,7 +119,7 @@ class WebRunner:
             supervisor = asyncio.ensure_future(self._supervise(tasks[0], tasks[1]))
             # The app's signal handler cancels _main_task: a stop request ends the supervisor.
             app._main_task = supervisor
-            installed = app._install_loop_signal_handlers(loop)
+            installed = app._signals.install_on_loop(loop, app.signal_handler)
             self.serving.set()
             await supervisor
         except asyncio.CancelledError:
@@ -128,8 +128,8 @@ class WebRunner:
         except Exception as err:
             app.logger.exception("%s stopped by %s: %s", self._variant, type(err).__name__, err)
         finally:
-            for signum in installed:
-                loop.remove_signal_handler(signum)
+            # The shutdown blocks the loop: signals meanwhile must reach signal_handler directly.
+            app._signals.leave_loop(loop, installed, app.signal_handler)
             app._main_task = None
             try:
                 await self._stop(server, tasks)

@@ -167,12 +167,15 @@ class TopicReader:
                     messages = (
                         [first, *self._consumer.consume(_BATCH, 0)] if first is not None else []
                     )
-                except Exception:
+                except BaseException:
                     logger.exception("error while consuming topic %r", self.topic)
                     self._stopping.wait(_POLL_INTERVAL_S)
                     continue
                 if messages:
-                    self._dispatch(messages)
+                    try:
+                        self._dispatch(messages)
+                    except BaseException:
+                        logger.exception("error while dispatching records of %r", self.topic)
                 self._admin.poll(0)  # serves the admin client's log lines
         finally:
             try:
@@ -234,8 +237,11 @@ class TopicReader:
                     start.pop(partition, None)
                 try:
                     subscription.callback(record)
-                except Exception:
-                    # A failing subscriber must not stop delivery to itself or the others.
+                except BaseException:
+                    # A failing subscriber must not stop delivery to itself or the others:
+                    # SystemExit or CancelledError from a callback would otherwise end this
+                    # thread, and with it every subscription to the topic in the process (an
+                    # app's command intake included). Signals never land here (blocked).
                     logger.exception("subscriber %r raised while handling %r", subscription, record)
 
 

@@ -50,8 +50,6 @@ class KafkaTransport(Transport):
 
     #: How long ``publish`` waits for room when the local producer queue is full.
     queue_full_timeout: float = 5.0
-    #: How long ``close`` waits for queued records to be delivered.
-    close_timeout: float = 10.0
 
     def __init__(
         self,
@@ -252,6 +250,8 @@ class KafkaTransport(Transport):
                 return
             self._closed = True
             subscriptions, self._subscriptions = self._subscriptions, []
+        # One deadline for both waits below: close takes close_timeout in all.
+        deadline = _clock.monotonic() + self.close_timeout
         result = self.flush(self.close_timeout)
         if result.undelivered:
             logger.error(
@@ -262,7 +262,7 @@ class KafkaTransport(Transport):
         for subscription in subscriptions:
             subscription.stop()
         self._released = True
-        release_producer(self._shared, self.close_timeout)
+        release_producer(self._shared, max(deadline - _clock.monotonic(), 0.0))
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"

@@ -56,6 +56,9 @@ class Transport(ABC):
     inline_delivery: bool = False
     #: How many failed delivery reports ``failures`` keeps (the oldest are dropped first).
     failures_kept: ClassVar[int] = 100
+    #: How long ``close`` waits, in all, for queued records to be delivered (an app's shutdown
+    #: lowers it on its transport to what is left of its budget).
+    close_timeout: float = 10.0
 
     def __init__(self) -> None:
         #: Failed deliveries since the transport was made (all of them, unlike ``failures``).

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from openfactory._logtext import shown
 from openfactory.errors import DeliveryError
 from openfactory.transport.wire import attribute_id_of
 
@@ -34,7 +35,8 @@ class Record:
     def json(self) -> Any:
         """Decode the value as JSON (``None`` for a tombstone); raises ``ValueError`` if not JSON.
 
-        The result is decoded once and shared by every subscriber: treat it as read-only.
+        The result is decoded once and shared by every subscriber: treat it as read-only. It is
+        kept until ``forget_json()``: a holder of many records calls that to keep only the bytes.
         """
         decoded = self._decoded
         if decoded is _NOT_DECODED:
@@ -43,9 +45,20 @@ class Record:
             object.__setattr__(self, "_decoded", decoded)
         return decoded
 
+    def forget_json(self) -> None:
+        """Drop the value ``json()`` decoded (several times the size of the bytes); the next
+        ``json()`` decodes again."""
+        object.__setattr__(self, "_decoded", _NOT_DECODED)
+
     def __repr__(self) -> str:
-        value = "<tombstone>" if self.value is None else self.value[:60].decode(errors="replace")
-        return f"Record({self.topic}[{self.partition}]@{self.offset} key={self.key!r} {value})"
+        if self.value is None:
+            value = "<tombstone>"
+        else:
+            value = self.value[:60].decode(errors="replace")
+            if len(self.value) > 60:
+                value += f"... ({len(self.value)} bytes)"
+        key = shown(self.key)
+        return f"Record({self.topic}[{self.partition}]@{self.offset} key={key} {value})"
 
 
 _setters = tuple(

@@ -24,12 +24,16 @@ logger = logging.getLogger("openfactory.testing.memory.broker")
 AckCallback = Callable[[DeliveryReport], None]
 
 
+#: Records a fake broker keeps per topic by default (the newest; offsets keep counting).
+DEFAULT_RETENTION = 100_000
+
+
 @dataclass
 class _Topic:
     name: str
     partitions: int
     next_offset: list[int]
-    log: list[Record] = field(default_factory=list)
+    log: deque[Record]
     # Key -> partition: murmur2 runs once per key, not once per record.
     placed: dict[str | None, int] = field(default_factory=dict)
     # Key -> the subscriptions its records reach, in subscription order; built on first use,
@@ -73,14 +77,27 @@ class _BrokerSubscription(Subscription):
 class FakeBroker:
     """An in-memory Kafka cluster holding exactly the records a real broker would hold.
 
+    Retention, as a topic's ``retention.*`` settings on Kafka: each topic keeps its newest
+    ``retention`` records (100,000 by default; ``None`` keeps all), older ones are dropped and
+    offsets go on counting. A kept record keeps only its bytes: the JSON its subscribers decoded
+    while it was delivered is dropped after (``Record.forget_json``). So memory stays flat
+    however long an app publishes (``bench/memory.py``).
+
     Fault injection: ``fail_next(n)`` rejects the next ``n`` publishes with a delivery error;
     ``disconnect()`` holds publishes as undelivered until ``reconnect()``.
     """
 
-    def __init__(self, default_partitions: int = 1) -> None:
+    def __init__(
+        self, default_partitions: int = 1, *, retention: int | None = DEFAULT_RETENTION
+    ) -> None:
         if default_partitions < 1:
             raise ConfigurationError(f"default_partitions must be >= 1, got {default_partitions}")
+        if retention is not None and retention < 1:
+            raise ConfigurationError(
+                f"retention must be >= 1 record per topic or None (keep all), got {retention}"
+            )
         self.default_partitions = default_partitions
+        self.retention = retention
         self._topics: dict[str, _Topic] = {}
         self._subscribed = 0
         self._queue: deque[_Pending] = deque()
@@ -104,7 +121,7 @@ class FakeBroker:
             raise ConfigurationError(f"topic {name!r} needs >= 1 partition, got {count}")
         with self._lock:
             if name not in self._topics:
-                self._topics[name] = _Topic(name, count, [0] * count)
+                self._topics[name] = _Topic(name, count, [0] * count, deque(maxlen=self.retention))
 
     def topics(self) -> list[str]:
         """Names of the topics that exist, sorted."""
@@ -112,7 +129,8 @@ class FakeBroker:
             return sorted(self._topics)
 
     def records(self, topic: str, key: str | None = None) -> list[Record]:
-        """Records held on ``topic`` (only ``key``'s if given), in the order they were appended."""
+        """Records held on ``topic`` (only ``key``'s if given), in the order they were appended:
+        the newest ``retention`` of them."""
         with self._lock:
             held = self._topics.get(topic)
             log = list(held.log) if held else []
@@ -397,6 +415,8 @@ class FakeBroker:
                     logger.exception(
                         "subscriber %r raised while handling %r", subscription.callback, record
                     )
+        # Kept for retention: the bytes only, not what subscribers decoded.
+        record.forget_json()
 
 
 def _order(subscription: _BrokerSubscription) -> int:

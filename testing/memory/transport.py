@@ -81,7 +81,7 @@ class InMemoryTransport(Transport):
     def close(self) -> None:
         if self._closed:
             return
-        self.flush()
+        self.flush(self.close_timeout)
         self._closed = True
         with self._lock:
             subscriptions, self._subscriptions = self._subscriptions, []

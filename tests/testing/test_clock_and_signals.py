@@ -102,7 +102,7 @@ def test_signal_to_an_app_that_is_not_running() -> None:
 def test_only_sigint_and_sigterm_are_simulated() -> None:
     with AppHarness() as harness:
         app = harness.build(Ticker, "TICKER")
-        with pytest.raises(ConfigurationError, match=r"SIGINT or signal\.SIGTERM"):
+        with pytest.raises(ConfigurationError, match=r"SIGINT, signal\.SIGTERM or signal\.SIGHUP"):
             harness.run(app, turns=1, signum=signal.SIGUSR1)
         with pytest.raises(ConfigurationError, match="turns >= 1"):
             harness.run(app, turns=0)
