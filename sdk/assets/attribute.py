@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Final, overload
 
+from openfactory._logtext import shown
 from openfactory.errors import ConfigurationError
 from openfactory.transport.wire import (
     ATTRIBUTE_TYPES,
@@ -239,12 +240,20 @@ def method_contract(value: Any) -> Any:
 
 
 def validate_id(kind: str, value: object) -> str:
-    """``value`` if it is a non-empty string without surrounding spaces, else ``ConfigurationError``
-    naming ``kind`` (``asset_uuid``, ``attribute_id``, ...)."""
+    """``value`` if it is a non-empty string without surrounding spaces that UTF-8 can encode (it
+    becomes a record key or field), else ``ConfigurationError`` naming ``kind`` (``asset_uuid``,
+    ``attribute_id``, ...)."""
     if not isinstance(value, str) or not value or value != value.strip():
         raise ConfigurationError(
-            f"{kind} must be a non-empty string without surrounding spaces, got {value!r}"
+            f"{kind} must be a non-empty string without surrounding spaces, got {shown(value)}"
         )
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise ConfigurationError(
+            f"{kind} {shown(value)} cannot be encoded as UTF-8 ({err.reason} at position "
+            f"{err.start}): use text without lone surrogates"
+        ) from None
     return value
 
 

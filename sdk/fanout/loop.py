@@ -16,6 +16,10 @@ from openfactory.errors import TransportError
 T = TypeVar("T")
 
 
+class LoopStoppedError(TransportError, RuntimeError):
+    """A coroutine was given to an ``AsyncLoopThread`` whose loop was stopped."""
+
+
 class AsyncLoopThread:
     """An event loop of its own, run by a daemon thread started at construction."""
 
@@ -34,11 +38,12 @@ class AsyncLoopThread:
     def run_coro(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         """Schedule ``coro`` on the loop; its result arrives in the returned future.
 
-        Raises ``TransportError`` if the loop was stopped.
+        Raises ``LoopStoppedError`` (a ``TransportError`` and a ``RuntimeError``, as asyncio
+        raises for a closed loop) if the loop was stopped.
         """
         if self.loop.is_closed() or not self.thread.is_alive():
             coro.close()
-            raise TransportError(f"the event loop of {self.thread.name} was stopped")
+            raise LoopStoppedError(f"the event loop of {self.thread.name} was stopped")
         return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
     def run(self, coro: Coroutine[Any, Any, T], timeout: float) -> T:
@@ -65,11 +70,26 @@ class AsyncLoopThread:
         return threading.current_thread() is self.thread
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop the loop and its thread (idempotent)."""
+        """Cancel the pending tasks, stop the loop and its thread, and close the loop
+        (idempotent; from the loop's own thread the loop is only asked to stop)."""
         if self.loop.is_closed():
             return
-        self.loop.call_soon_threadsafe(self.loop.stop)
+        try:
+            self.loop.call_soon_threadsafe(self._cancel_and_stop)
+        except RuntimeError:
+            return  # closed meanwhile by another stop()
         if threading.current_thread() is not self.thread:
             self.thread.join(timeout)
             if not self.thread.is_alive():
                 self.loop.close()
+
+    def _cancel_and_stop(self) -> None:
+        tasks = [task for task in asyncio.all_tasks(self.loop) if not task.done()]
+        for task in tasks:
+            task.cancel()
+        if not tasks:
+            self.loop.stop()
+            return
+        # Let the cancelled tasks run their cleanup before the loop stops.
+        gathered = asyncio.gather(*tasks, return_exceptions=True)
+        gathered.add_done_callback(lambda _: self.loop.stop())

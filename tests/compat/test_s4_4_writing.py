@@ -179,3 +179,14 @@ def test_reference_views_keep_test_mode() -> None:
     parent.add_reference_below("PROBE-1")
     [probe] = parent.references_below()
     assert probe.test_mode and probe.transport.inline_delivery
+
+
+def test_ids_that_utf8_cannot_encode_are_refused_by_name(ofa_ksqldb) -> None:
+    with pytest.raises(ConfigurationError, match=r"asset_uuid .* cannot be encoded as UTF-8"):
+        Asset("bad-\udcff-uuid", ofa_ksqldb)
+    asset = Asset("GOOD", ofa_ksqldb)
+    try:
+        with pytest.raises(ConfigurationError, match=r"attribute_id .* cannot be encoded"):
+            asset.add_attribute("temp\ud800", AssetAttribute(1, "Samples", "T"))
+    finally:
+        asset.close()
