@@ -13,12 +13,11 @@ process of its own (prints ``ready`` once forwarding) until SIGINT or SIGTERM.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import threading
 import uuid
 from collections.abc import Sequence
-from types import FrameType, TracebackType
+from types import TracebackType
 
 from confluent_kafka import (
     TIMESTAMP_CREATE_TIME,
@@ -33,6 +32,7 @@ from openfactory.errors import ConfigurationError, TransportError
 from openfactory.fanout import AsyncLoopThread, forwarded_message
 from openfactory.fanout.nats_client import NatsBus
 from openfactory.kafka.clients import admin_config, consumer_config, to_record, topic_partitions
+from openfactory.testing.loopback._running import run_until_signalled
 from openfactory.testing.memory import CATALOG_TOPICS
 from openfactory.transport.wire import ASSETS_STREAM
 
@@ -190,18 +190,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("nats_url")
     parser.add_argument("--topic", default=None)
     args = parser.parse_args(argv)
-    done = threading.Event()
-
-    def finish(signum: int, frame: FrameType | None) -> None:
-        done.set()
-
-    signal.signal(signal.SIGINT, finish)
-    signal.signal(signal.SIGTERM, finish)
-    with AssetForwarder(args.bootstrap_servers, args.nats_url, args.topic):
-        print("ready", flush=True)
-        while not done.wait(0.5):
-            pass
-    return 0
+    return run_until_signalled(
+        AssetForwarder(args.bootstrap_servers, args.nats_url, args.topic), lambda _: "ready"
+    )
 
 
 if __name__ == "__main__":

@@ -18,17 +18,16 @@ runs until SIGINT or SIGTERM.
 from __future__ import annotations
 
 import logging
-import signal
 import sys
-import threading
 import uuid
-from types import FrameType, TracebackType
+from types import TracebackType
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
 from openfactory import _clock
 from openfactory.errors import ConfigurationError, TransportError
 from openfactory.kafka.clients import to_record
+from openfactory.testing.loopback._running import run_until_signalled
 from openfactory.transport import Record
 
 logger = logging.getLogger("openfactory.testing.loopback")
@@ -207,19 +206,7 @@ class LoopbackKafka:
 
 def main() -> int:
     """Run a loopback cluster until SIGINT/SIGTERM, printing its bootstrap address."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    done = threading.Event()
-
-    def finish(signum: int, frame: FrameType | None) -> None:
-        done.set()
-
-    signal.signal(signal.SIGINT, finish)
-    signal.signal(signal.SIGTERM, finish)
-    with LoopbackKafka() as cluster:
-        print(cluster.bootstrap_servers, flush=True)
-        while not done.wait(0.5):
-            pass
-    return 0
+    return run_until_signalled(LoopbackKafka(), lambda cluster: cluster.bootstrap_servers)
 
 
 if __name__ == "__main__":

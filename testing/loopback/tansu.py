@@ -22,9 +22,8 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import weakref
-from types import FrameType, TracebackType
+from types import TracebackType
 from typing import IO
 
 from confluent_kafka import KafkaException
@@ -32,6 +31,7 @@ from confluent_kafka import KafkaException
 from openfactory import _clock
 from openfactory.errors import ConfigurationError, TransportError
 from openfactory.testing.loopback._process import end_process, free_port, wait_until_stopped
+from openfactory.testing.loopback._running import run_until_signalled
 from openfactory.testing.loopback._topics import admin_client, create_topic, read_to_end
 from openfactory.transport import Record
 
@@ -312,21 +312,11 @@ class TansuBroker:
 
 def main() -> int:
     """Run a Tansu broker until SIGINT/SIGTERM, printing its bootstrap address."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    done = threading.Event()
-
-    def finish(signum: int, frame: FrameType | None) -> None:
-        done.set()
-
-    signal.signal(signal.SIGINT, finish)
-    signal.signal(signal.SIGTERM, finish)
-    with TansuBroker() as broker:
-        print(broker.bootstrap_servers, flush=True)
-        while not done.wait(0.5):
-            if not broker.running:
-                print(f"the Tansu broker exited:\n{broker.output}", file=sys.stderr)
-                return 1
-    return 0
+    return run_until_signalled(
+        TansuBroker(),
+        lambda broker: broker.bootstrap_servers,
+        lambda broker: None if broker.running else f"the Tansu broker exited:\n{broker.output}",
+    )
 
 
 if __name__ == "__main__":
