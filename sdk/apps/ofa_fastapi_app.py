@@ -12,17 +12,14 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from openfactory.apps.app import OpenFactoryApp
 from openfactory.apps.web import (
-    DEFAULT_LISTEN_HOST,
     STOP_TIMEOUT,
-    WebRunner,
+    OpenFactoryWebApp,
     listen_port,
     listen_socket,
     missing_extra,
 )
 from openfactory.errors import ConfigurationError
-from openfactory.transport import KSQLDB, Transport
 
 try:
     import uvicorn
@@ -38,7 +35,7 @@ __all__ = ["OpenFactoryFastAPIApp"]
 _VARIANT = "OpenFactoryFastAPIApp"
 
 
-class OpenFactoryFastAPIApp(OpenFactoryApp):
+class OpenFactoryFastAPIApp(OpenFactoryWebApp):
     """An ``OpenFactoryApp`` whose ``self.api`` (a ``FastAPI``) is served by uvicorn on
     ``0.0.0.0:$PORT`` (default 4000) beside ``async_main_loop()``.
 
@@ -49,35 +46,15 @@ class OpenFactoryFastAPIApp(OpenFactoryApp):
     """
 
     api: FastAPI
-    log_http_requests: bool
     root_path: str
     """``OPENFACTORY_ROOT_PATH`` at construction: the URL prefix the platform serves the app
     under, given to uvicorn as its ``root_path`` (in-memory tests: ``ASGITransport(app.api,
     root_path=app.root_path)``)."""
-    listen_host: str = DEFAULT_LISTEN_HOST
-    """Interface the server binds; override (e.g. ``"127.0.0.1"``) to keep it on loopback."""
+    _variant: str = "OpenFactoryFastAPIApp"
+    _loop_return_stops: bool = False
 
-    def __init__(
-        self,
-        ksqlClient: KSQLDB,
-        bootstrap_servers: str | None = None,
-        asset_router_url: str | None = None,
-        loglevel: str = "INFO",
-        log_http_requests: bool = True,
-        test_mode: bool = False,
-        *,
-        transport: Transport | None = None,
-    ) -> None:
-        super().__init__(
-            ksqlClient,
-            bootstrap_servers,
-            asset_router_url,
-            loglevel,
-            test_mode,
-            transport=transport,
-        )
-        self.log_http_requests = log_http_requests
-        self._web = WebRunner(self, _VARIANT, loop_return_stops=False)
+    def _build_web_app(self) -> None:
+        """Build ``self.api`` (called by ``__init__`` before ``configure_routes()``)."""
         self._metrics_paths: set[str] = set()
         # FastAPI deprecated FastAPI(root_path=...): the prefix goes to the server (uvicorn)
         # instead, which gives requests and the OpenAPI "servers" the same root path.
@@ -88,38 +65,6 @@ class OpenFactoryFastAPIApp(OpenFactoryApp):
             title=self.asset_uuid,
             license_info={"name": str(self.application_license.value)},
         )
-        self.configure_routes()
-
-    def configure_routes(self) -> None:
-        """Hook called at the end of ``__init__``: add routes to ``self.api`` here."""
-
-    async def async_main_loop(self) -> None:
-        """The app's work beside the server; by default it waits forever (the server works)."""
-        await asyncio.Event().wait()
-
-    def run(self) -> None:
-        """``asyncio.run(self.async_run())``."""
-        asyncio.run(self.async_run())
-
-    async def async_run(self) -> None:
-        """Banner, ``avail=AVAILABLE``, then uvicorn and ``async_main_loop()`` side by side;
-        at the end the server is stopped, the loop cancelled and the app shut down.
-
-        Errors (a port already in use, a failing loop, an overridden ``main_loop``) are
-        logged, not raised.
-        """
-        await self._web.run(self._open_server, self.listen_host)
-
-    @property
-    def server_port(self) -> int | None:
-        """The port the server listens on while it runs (``PORT=0`` picks a free one)."""
-        return self._web.port
-
-    async def wait_until_serving(self, timeout: float = 10.0) -> int:
-        """Wait until ``async_run()`` listens and return the port; ``TimeoutError`` after
-        ``timeout`` seconds."""
-        await asyncio.wait_for(self._web.serving.wait(), timeout)
-        return self._web.port or 0
 
     def expose_metrics(
         self, path: str = "/metrics", registry: CollectorRegistry | None = None

@@ -10,15 +10,12 @@ import contextlib
 import os
 
 from openfactory._threads import start_background_thread
-from openfactory.apps.app import OpenFactoryApp
 from openfactory.apps.web import (
-    DEFAULT_LISTEN_HOST,
     STOP_TIMEOUT,
-    WebRunner,
+    OpenFactoryWebApp,
     listen_socket,
     missing_extra,
 )
-from openfactory.transport import KSQLDB, Transport
 
 try:
     from flask import Flask
@@ -40,7 +37,7 @@ class QuietWSGIRequestHandler(WSGIRequestHandler):
         """Log nothing for a served request."""
 
 
-class OpenFactoryFlaskApp(OpenFactoryApp):
+class OpenFactoryFlaskApp(OpenFactoryWebApp):
     """An ``OpenFactoryApp`` whose ``self.app`` (a ``Flask``) is served by werkzeug on
     ``0.0.0.0:$PORT`` (default 4000), in thread ``FlaskThread``, beside ``async_main_loop()``.
 
@@ -52,31 +49,11 @@ class OpenFactoryFlaskApp(OpenFactoryApp):
     """
 
     app: Flask
-    log_http_requests: bool
-    listen_host: str = DEFAULT_LISTEN_HOST
-    """Interface the server binds; override (e.g. ``"127.0.0.1"``) to keep it on loopback."""
+    _variant: str = "OpenFactoryFlaskApp"
+    _loop_return_stops: bool = True
 
-    def __init__(
-        self,
-        ksqlClient: KSQLDB,
-        bootstrap_servers: str | None = None,
-        asset_router_url: str | None = None,
-        loglevel: str = "INFO",
-        log_http_requests: bool = True,
-        test_mode: bool = False,
-        *,
-        transport: Transport | None = None,
-    ) -> None:
-        super().__init__(
-            ksqlClient,
-            bootstrap_servers,
-            asset_router_url,
-            loglevel,
-            test_mode,
-            transport=transport,
-        )
-        self.log_http_requests = log_http_requests
-        self._web = WebRunner(self, _VARIANT, loop_return_stops=True)
+    def _build_web_app(self) -> None:
+        """Build ``self.app`` (called by ``__init__`` before ``configure_routes()``)."""
         flask_app = self.create_flask_app()
         # Behind the platform's reverse proxy: trust its X-Forwarded-Prefix/Host/Proto.
         flask_app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
@@ -87,43 +64,10 @@ class OpenFactoryFlaskApp(OpenFactoryApp):
             flask_app.config["APPLICATION_ROOT"] = root_path
         flask_app.ofa_app = self  # type: ignore[attr-defined]
         self.app = flask_app
-        self.configure_routes()
 
     def create_flask_app(self) -> Flask:
         """Hook building ``self.app``; by default ``Flask("openfactory.apps.ofa_flask_app")``."""
         return Flask("openfactory.apps.ofa_flask_app")
-
-    def configure_routes(self) -> None:
-        """Hook called at the end of ``__init__``: add routes to ``self.app`` here."""
-
-    async def async_main_loop(self) -> None:
-        """The app's work beside the server; by default it waits forever (the server works)."""
-        await asyncio.Event().wait()
-
-    def run(self) -> None:
-        """``asyncio.run(self.async_run())``."""
-        asyncio.run(self.async_run())
-
-    async def async_run(self) -> None:
-        """Banner, ``avail=AVAILABLE``, then werkzeug (thread ``FlaskThread``) and
-        ``async_main_loop()`` side by side; at the end the server is stopped, the loop
-        cancelled and the app shut down.
-
-        Errors (a port already in use, a failing loop, an overridden ``main_loop``) are
-        logged, not raised.
-        """
-        await self._web.run(self._open_server, self.listen_host)
-
-    @property
-    def server_port(self) -> int | None:
-        """The port the server listens on while it runs (``PORT=0`` picks a free one)."""
-        return self._web.port
-
-    async def wait_until_serving(self, timeout: float = 10.0) -> int:
-        """Wait until ``async_run()`` listens and return the port; ``TimeoutError`` after
-        ``timeout`` seconds."""
-        await asyncio.wait_for(self._web.serving.wait(), timeout)
-        return self._web.port or 0
 
     def _open_server(self, host: str, port: int) -> _WerkzeugServer:
         handler = None if self.log_http_requests else QuietWSGIRequestHandler

@@ -17,6 +17,7 @@ from typing import Final, Protocol
 from openfactory._version import DISTRIBUTION
 from openfactory.apps.app import OpenFactoryApp
 from openfactory.errors import ConfigurationError
+from openfactory.transport import KSQLDB, Transport
 
 DEFAULT_LISTEN_HOST: Final = "0.0.0.0"  # all interfaces: the platform routes to the container
 DEFAULT_PORT: Final = 4000
@@ -166,3 +167,79 @@ class WebRunner:
             task.cancel()
         # Reaps the tasks' outcomes (already logged by the supervisor) so none goes unretrieved.
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class OpenFactoryWebApp(OpenFactoryApp):
+    """What ``OpenFactoryFastAPIApp`` and ``OpenFactoryFlaskApp`` share: the platform's web-app
+    constructor, an HTTP server run beside ``async_main_loop()`` by ``async_run()``, and the
+    hooks a variant fills in (``_build_web_app``, ``_open_server``). Raises what
+    ``OpenFactoryApp`` raises."""
+
+    log_http_requests: bool
+    listen_host: str = DEFAULT_LISTEN_HOST
+    """Interface the server binds; override (e.g. ``"127.0.0.1"``) to keep it on loopback."""
+    _variant: str = "OpenFactoryWebApp"
+    _loop_return_stops: bool = True
+
+    def __init__(
+        self,
+        ksqlClient: KSQLDB,
+        bootstrap_servers: str | None = None,
+        asset_router_url: str | None = None,
+        loglevel: str = "INFO",
+        log_http_requests: bool = True,
+        test_mode: bool = False,
+        *,
+        transport: Transport | None = None,
+    ) -> None:
+        super().__init__(
+            ksqlClient,
+            bootstrap_servers,
+            asset_router_url,
+            loglevel,
+            test_mode,
+            transport=transport,
+        )
+        self.log_http_requests = log_http_requests
+        self._web = WebRunner(self, self._variant, loop_return_stops=self._loop_return_stops)
+        self._build_web_app()
+        self.configure_routes()
+
+    def _build_web_app(self) -> None:
+        """Build the variant's web application (``self.api`` or ``self.app``)."""
+        raise NotImplementedError
+
+    def _open_server(self, host: str, port: int) -> HTTPServer:
+        """A server of the variant bound to ``host:port``, serving the web application."""
+        raise NotImplementedError
+
+    def configure_routes(self) -> None:
+        """Hook called at the end of ``__init__``: add routes to the web application here."""
+
+    async def async_main_loop(self) -> None:
+        """The app's work beside the server; by default it waits forever (the server works)."""
+        await asyncio.Event().wait()
+
+    def run(self) -> None:
+        """``asyncio.run(self.async_run())``."""
+        asyncio.run(self.async_run())
+
+    async def async_run(self) -> None:
+        """Banner, ``avail=AVAILABLE``, then the server and ``async_main_loop()`` side by side;
+        at the end the server is stopped, the loop cancelled and the app shut down.
+
+        Errors (a port already in use, a failing loop, an overridden ``main_loop``) are
+        logged, not raised.
+        """
+        await self._web.run(self._open_server, self.listen_host)
+
+    @property
+    def server_port(self) -> int | None:
+        """The port the server listens on while it runs (``PORT=0`` picks a free one)."""
+        return self._web.port
+
+    async def wait_until_serving(self, timeout: float = 10.0) -> int:
+        """Wait until ``async_run()`` listens and return the port; ``TimeoutError`` after
+        ``timeout`` seconds."""
+        await asyncio.wait_for(self._web.serving.wait(), timeout)
+        return self._web.port or 0

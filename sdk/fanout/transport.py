@@ -11,8 +11,6 @@ source of truth, and the app no longer reads the whole assets topic to follow a 
 from __future__ import annotations
 
 import logging
-import threading
-from typing import Any
 
 from typing_extensions import override
 
@@ -21,9 +19,7 @@ from openfactory.fanout.bus import BusConnector, SubjectBus
 from openfactory.fanout.messages import asset_subjects, record_from_message
 from openfactory.fanout.router import AssetRouter
 from openfactory.transport import (
-    DeliveryCallback,
-    DeliveryReport,
-    FlushResult,
+    DelegatingTransport,
     RecordCallback,
     Subscription,
     Transport,
@@ -34,7 +30,7 @@ from openfactory.transport.wire import ASSETS_STREAM
 logger = logging.getLogger("openfactory.fanout")
 
 
-class FanOutTransport(Transport):
+class FanOutTransport(DelegatingTransport):
     """``inner`` for publishing and queries; per-asset subscriptions on the assets topic from
     the NATS server ``router`` names, reached through ``connector``.
 
@@ -52,54 +48,12 @@ class FanOutTransport(Transport):
             raise ConfigurationError(
                 f"FanOutTransport wraps a Transport, got {type(inner).__name__}"
             )
-        super().__init__()
-        self.inner = inner
+        super().__init__(inner)
         self.router = router
         self.inline_delivery = connector.inline_delivery
         self._connector = connector
         self._servers: dict[str, str] = {}  # asset uuid -> NATS server URL, as the router said
         self._buses: dict[str, SubjectBus] = {}
-        self._subscriptions: list[_FanOutSubscription] = []
-        self._lock = threading.RLock()
-        self._closed = False
-
-    # what the wrapped transport does ----------------------------------------------------
-    @property
-    def failures(self) -> list[DeliveryReport]:
-        """The wrapped transport's last failed deliveries (it does the publishing)."""
-        return self.inner.failures
-
-    @property  # type: ignore[override]
-    def failure_count(self) -> int:
-        """The wrapped transport's count of failed deliveries."""
-        return self.inner.failure_count
-
-    @failure_count.setter
-    def failure_count(self, value: int) -> None:
-        # Transport.__init__ sets it; the wrapped transport keeps the count.
-        pass
-
-    @override
-    def _resolve_topic(self, name: str) -> str:
-        return self.inner.topic_for(name)
-
-    @override
-    def publish(
-        self,
-        topic: str,
-        key: str,
-        value: bytes | None,
-        on_delivery: DeliveryCallback | None = None,
-    ) -> None:
-        self.inner.publish(topic, key, value, on_delivery)
-
-    @override
-    def query(self, sql: str) -> list[dict[str, Any]]:
-        return self.inner.query(sql)
-
-    @override
-    def flush(self, timeout: float = 10.0) -> FlushResult:
-        return self.inner.flush(timeout)
 
     # what goes through the fan-out layer ------------------------------------------------
     @override
@@ -119,8 +73,7 @@ class FanOutTransport(Transport):
         with self._lock:
             bus = self._bus_for(key)
             subscription.inner = bus.subscribe(subject, subscription.deliver)
-            self._subscriptions.append(subscription)
-        return subscription
+        return self._track(subscription)
 
     def server_of(self, asset_uuid: str) -> str:
         """The NATS server URL the router named for ``asset_uuid`` (asked once, then kept).
@@ -140,23 +93,15 @@ class FanOutTransport(Transport):
             bus = self._buses[url] = self._connector.acquire(url)
         return bus
 
-    def _forget(self, subscription: _FanOutSubscription) -> None:
-        with self._lock:
-            if subscription in self._subscriptions:
-                self._subscriptions.remove(subscription)
-
     @override
     def close(self) -> None:
         """Stop the fan-out subscriptions, give back the NATS connections, close ``inner``."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            subscriptions, self._subscriptions = self._subscriptions, []
-            buses, self._buses = list(self._buses.values()), {}
+        if self._closed:
+            return
         try:
-            for subscription in subscriptions:
-                subscription.stop()
+            super().close()  # the subscriptions made here
+            with self._lock:
+                buses, self._buses = list(self._buses.values()), {}
             for bus in buses:
                 self._connector.release(bus)
         finally:

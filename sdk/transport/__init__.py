@@ -17,6 +17,7 @@ from typing import Any
 
 from openfactory.transport.base import Transport
 from openfactory.transport.checks import check_publish, check_subscribe
+from openfactory.transport.delegating import DelegatingTransport
 from openfactory.transport.ksqldb import KSQLDB
 from openfactory.transport.records import (
     DeliveryCallback,
@@ -31,6 +32,7 @@ from openfactory.transport.wire import format_timestamp, ksql_string, parse_time
 
 __all__ = [
     "KSQLDB",
+    "DelegatingTransport",
     "DeliveryCallback",
     "DeliveryReport",
     "FlushResult",
