@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from openfactory.apps import CommandOutcome, OpenFactoryApp, ShutdownReport
+from openfactory.apps.stopping import handler_of, set_handler
 from openfactory.assets import Asset
 from openfactory.assets.attribute import command_record
 from openfactory.errors import ConfigurationError
@@ -80,7 +81,7 @@ class AppHarness:
         self.signals = SignalSimulator(self.clock)
         self._storage_root = storage_root
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        self._handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+        self._handlers = {s: handler_of(s) for s in (signal.SIGINT, signal.SIGTERM)}
         self.apps: list[OpenFactoryApp] = []
         self._views: dict[str, Asset] = {}
 
@@ -206,7 +207,7 @@ class AppHarness:
             view.close()
         self._views.clear()
         for signum, handler in self._handlers.items():
-            signal.signal(signum, handler)
+            set_handler(signum, handler)
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None

@@ -60,23 +60,37 @@ class Recorder:
     def __init__(self, broker: FakeBroker) -> None:
         self.broker = broker
         self.records: list[Record] = []
-        self.attributes: list[PublishedAttribute] = []
         self.outcomes: list[CommandOutcome] = []
         self.errors: list[str] = []
         self._lock = threading.Lock()
+        self._attributes: list[PublishedAttribute] = []
+        self._read = 0  # records[:_read] are decoded into _attributes
         self._handlers: list[tuple[logging.Logger, logging.Handler]] = []
         self._remove = broker.add_listener(self._on_record)
 
     # feeding ----------------------------------------------------------------------------
     def _on_record(self, record: Record) -> None:
-        try:
-            value = record.json()
-        except ValueError:
-            value = None
+        # Only kept: decoded when a query asks (most app tests assert on a few values, or on
+        # command outcomes only, and decoding every record was a fifth of an app test).
         with self._lock:
             self.records.append(record)
+
+    @property
+    def attributes(self) -> list[PublishedAttribute]:
+        """Every asset record recorded so far, decoded, in publish order."""
+        with self._lock:
+            return self._decode_new()
+
+    def _decode_new(self) -> list[PublishedAttribute]:
+        records, attributes = self.records, self._attributes
+        for order in range(self._read, len(records)):
+            record = records[order]
+            try:
+                value = record.json()
+            except ValueError:
+                continue
             if isinstance(value, dict) and isinstance(value.get("ID"), str):
-                self.attributes.append(
+                attributes.append(
                     PublishedAttribute(
                         record.key or "",
                         value["ID"],
@@ -84,10 +98,12 @@ class Recorder:
                         value.get("TYPE", ""),
                         value.get("TAG", ""),
                         (value.get("attributes") or {}).get("timestamp", ""),
-                        len(self.records) - 1,
+                        order,
                         record.topic,
                     )
                 )
+        self._read = len(records)
+        return attributes
 
     def watch(self, app: Any) -> None:
         """Also record ``app``'s command outcomes and the errors it logs."""
@@ -118,7 +134,7 @@ class Recorder:
     ) -> list[PublishedAttribute]:
         """Published attributes matching every given filter, in publish order."""
         with self._lock:
-            found = list(self.attributes)
+            found = list(self._decode_new())
         return [
             a
             for a in found

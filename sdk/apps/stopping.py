@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import signal
 import threading
@@ -33,6 +34,25 @@ STOP_SIGNALS = tuple(
 )
 
 Handler = Callable[[int, FrameType | None], None]
+
+# signal.signal and signal.getsignal wrap these C functions and turn the handler they return
+# into an enum member, failing (with an exception raised and caught) for each Python handler:
+# five times the cost of the call. Every app and every test harness swaps handlers.
+try:
+    _raw_signal: Any = importlib.import_module("_signal")
+except ImportError:  # an interpreter without the C module under ``signal``
+    _raw_signal = signal
+
+
+def set_handler(signum: int, handler: Any) -> Any:
+    """Make ``handler`` the handler of ``signum`` (main thread only, as ``signal.signal``) and
+    return the one it had: ``SIG_DFL``/``SIG_IGN`` come back as the numbers they equal."""
+    return _raw_signal.signal(signum, handler)
+
+
+def handler_of(signum: int) -> Any:
+    """The handler of ``signum`` (``signal.getsignal``, ``SIG_DFL``/``SIG_IGN`` as numbers)."""
+    return _raw_signal.getsignal(signum)
 
 
 def signal_name(signum: int) -> str:
@@ -137,7 +157,7 @@ class StopSignals:
         if threading.current_thread() is not threading.main_thread():
             return False
         for signum in STOP_SIGNALS:
-            self._previous[signum] = _Previous.of(signum, signal.signal(signum, handler))
+            self._previous[signum] = _Previous.of(signum, set_handler(signum, handler))
         return True
 
     def restore(self, handler: Handler) -> None:
@@ -147,8 +167,8 @@ class StopSignals:
         if threading.current_thread() is not threading.main_thread():
             return
         for signum, previous in self._previous.items():
-            if signal.getsignal(signum) == handler:  # else someone took it since: theirs stays
-                signal.signal(signum, previous.handler())
+            if handler_of(signum) == handler:  # else someone took it since: theirs stays
+                set_handler(signum, previous.handler())
 
     def install_on_loop(self, loop: asyncio.AbstractEventLoop, handler: Handler) -> list[int]:
         """Have ``loop`` call ``handler(signum, None)`` for each stop signal; returns those
@@ -176,7 +196,7 @@ class StopSignals:
         try:
             for signum in installed:
                 loop.remove_signal_handler(signum)
-                signal.signal(signum, handler)
+                set_handler(signum, handler)
         finally:
             if masked:
                 signal.pthread_sigmask(signal.SIG_SETMASK, mask)

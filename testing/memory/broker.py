@@ -114,6 +114,8 @@ class FakeBroker:
     # topics -----------------------------------------------------------------------------
     def create_topic(self, name: str, partitions: int | None = None) -> None:
         """Create ``name`` (no-op if it exists); raises ``ConfigurationError`` on a bad name."""
+        if type(name) is str and name in self._topics:
+            return  # asked on every subscription: known names are valid
         if not name or not isinstance(name, str):
             raise ConfigurationError(f"topic name must be a non-empty string, got {name!r}")
         count = self.default_partitions if partitions is None else partitions

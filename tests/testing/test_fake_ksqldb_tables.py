@@ -143,3 +143,27 @@ def test_availability_follows_the_last_of_avail_and_agent_avail() -> None:
         "agent_avail",
         "x",
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(st.characters(codec="utf-8"), min_size=1, max_size=6),
+    st.one_of(scalars, st.text(st.characters(codec="utf-8"), max_size=12)),
+    st.text(max_size=8),
+    st.sampled_from(["Events", "Samples", "Method", "avail"]),
+    st.sampled_from(["x", "avail", "AssetType"]),
+)
+def test_a_record_in_the_sdks_layout_reads_as_the_same_record_in_another_layout(
+    text_id: str, value: Any, tag: str, type_: str, attribute_id: str
+) -> None:
+    # The SDK's layout is read from the text of its fields, anything else through json.loads:
+    # both must give the same row, escapes, non-ASCII text and numbers included.
+    for id_ in (text_id, attribute_id):
+        fake = FakeKSQLDB()
+        fields = {"ID": id_, "VALUE": value, "TAG": tag, "TYPE": type_}
+        other = json.dumps({**fields, "attributes": {"timestamp": TS}}, separators=(",", ":"))
+        fake.broker.produce("ofa_assets", "SDK", asset_record(id_, value, tag, type_, TS))
+        fake.broker.produce("ofa_assets", "OTHER", other.encode())
+        rows = fake.query("SELECT ID, VALUE, TYPE, TAG, TIMESTAMP FROM assets;")
+        assert len(rows) == 2
+        assert rows[0] == rows[1]
