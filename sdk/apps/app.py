@@ -7,7 +7,6 @@ import asyncio
 import functools
 import os
 import threading
-import weakref
 from types import FrameType
 from typing import Any
 
@@ -43,31 +42,29 @@ from openfactory.transport import KSQLDB, Transport
 from openfactory.transport.wire import COMMAND_SUFFIX, COMMAND_TAG, METHOD_TAG
 from openfactory.utils.asset_producer import AssetProducer
 
-# Scanning a class for @ofa_method costs more than building the app; classes rarely change.
-_METHODS_BY_CLASS: weakref.WeakKeyDictionary[type, dict[str, MethodSpec]] = (
-    weakref.WeakKeyDictionary()
-)
-_METHOD_NAMES_BY_CLASS: weakref.WeakKeyDictionary[type, frozenset[str]] = (
-    weakref.WeakKeyDictionary()
-)
 _BANNER_WIDTH = 60
 _LABEL_WIDTH = 29
 
 
+# Scanning a class for @ofa_method costs more than building the app, and classes rarely change:
+# what a scan finds is kept in the class's own namespace (not inherited: each class scans).
 def _methods_of(cls: type) -> dict[str, MethodSpec]:
-    methods = _METHODS_BY_CLASS.get(cls)
+    methods: dict[str, MethodSpec] | None = cls.__dict__.get("_ofa_scanned_methods")
     if methods is None:
-        methods = _METHODS_BY_CLASS[cls] = collect_methods(cls)
+        methods = collect_methods(cls)
+        type.__setattr__(cls, "_ofa_scanned_methods", methods)
     return methods
 
 
 def _method_names(cls: type) -> frozenset[str]:
-    """The names an app of class ``cls`` cannot assign: its methods' and their functions'."""
-    names = _METHOD_NAMES_BY_CLASS.get(cls)
+    """The names an app of class ``cls`` cannot assign: its methods' and their functions'.
+
+    Asked on every assignment to an app (``app.counter = i``): one look-up in the class."""
+    names: frozenset[str] | None = cls.__dict__.get("_ofa_method_names")
     if names is None:
         methods = _methods_of(cls).values()
         names = frozenset(s.name for s in methods) | frozenset(s.function_name for s in methods)
-        _METHOD_NAMES_BY_CLASS[cls] = names
+        type.__setattr__(cls, "_ofa_method_names", names)
     return names
 
 

@@ -9,6 +9,7 @@ bases.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import json
 import sys
@@ -43,14 +44,24 @@ class MethodSpec:
 
     def contract(self) -> dict[str, Any]:
         """The attribute VALUE: ``{"description": ..., "arguments": [{"name", "description"}]}``."""
-        return {
-            "description": self.description,
-            "arguments": [{"name": name, "description": text} for name, text in self.arguments],
-        }
+        return _contract(self.description, self.arguments)
 
     def contract_json(self) -> str:
         """``contract()`` as the JSON text published as the attribute VALUE."""
-        return json.dumps(self.contract())
+        return _contract_text(self.description, self.arguments)
+
+
+@functools.lru_cache(maxsize=1024)
+def _contract_text(description: str, arguments: tuple[tuple[str, str], ...]) -> str:
+    # Published by every app built (a test builds many): encoded once per contract.
+    return json.dumps(_contract(description, arguments))
+
+
+def _contract(description: str, arguments: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    return {
+        "description": description,
+        "arguments": [{"name": name, "description": text} for name, text in arguments],
+    }
 
 
 def ofa_method(
