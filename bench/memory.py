@@ -3,7 +3,8 @@
 Prints the process's resident memory (RSS, from /proc) at each stage of one run:
   1. after building an app on its own fake broker and ksqlDB;
   2. every 250,000 of 1,000,000 attribute updates (app -> fake broker -> fake ksqlDB);
-  3. after 100,000 commands sent to the app as another asset would;
+  3. every 25,000 of 100,000 commands sent to the app as another asset would (and what the
+     broker holds: its retention bounds it);
   4. after the app's shutdown and a garbage collection: whether the app and its in-memory
      world were freed (weak references), and RSS again.
 RSS rarely drops when objects are freed (the allocator keeps its arenas for reuse): the figure
@@ -42,10 +43,15 @@ class Counter(OpenFactoryApp):
         return n
 
 
-def stage(name: str, started: float, baseline: float) -> None:
+def stage(name: str, started: float, baseline: float, broker: FakeBroker | None = None) -> None:
     rss = rss_mb()
-    print(f"{name:<44} RSS {rss:8.1f} MB  ({rss - baseline:+8.1f} MB)  "
-          f"{time.perf_counter() - started:6.1f} s", flush=True)  # fmt: skip
+    held = ""
+    if broker is not None:
+        records = broker.records("ofa_assets")
+        size = sum(len(r.value or b"") for r in records) / 1e6
+        held = f"  broker holds {len(records):,} records, {size:.1f} MB of values"
+    print(f"{name:<30} RSS {rss:8.1f} MB  ({rss - baseline:+8.1f} MB)  "
+          f"{time.perf_counter() - started:6.1f} s{held}", flush=True)  # fmt: skip
 
 
 def main() -> None:
@@ -64,24 +70,28 @@ def main() -> None:
     app = Counter(ksqldb)
     stage("app built", started, baseline)
 
+    broker = ksqldb.broker
     step = max(args.updates // 4, 1)
     for n in range(1, args.updates + 1):
         app.count = n
         if n % step == 0:
-            stage(f"after {n:,} updates", started, baseline)
+            stage(f"after {n:,} updates", started, baseline, broker)
 
+    # A command record is about three times the size of an update's: until the broker's
+    # retention holds only commands, RSS follows the bytes it holds (printed beside it).
     caller = Asset(app.asset_uuid, ksqldb)
-    for n in range(args.commands):
+    step = max(args.commands // 4, 1)
+    for n in range(1, args.commands + 1):
         caller.add(sender_uuid="BENCH-CALLER", n=str(n))
-    stage(f"after {args.commands:,} commands", started, baseline)
-    print(f"  broker keeps {len(ksqldb.broker.records('ofa_assets')):,} records of the assets "
-          f"topic (retention {getattr(ksqldb.broker, 'retention', None)})")  # fmt: skip
+        if n % step == 0:
+            stage(f"after {n:,} commands", started, baseline, broker)
+    print(f"  (broker retention: {broker.retention} records a topic)")
 
     report = app.shutdown()
     caller.close()
     assert report.clean, report
     world = [weakref.ref(o) for o in (app, ksqldb, ksqldb.broker, caller)]
-    del app, ksqldb, caller
+    del app, ksqldb, caller, broker
     gc.collect()
     stage("after shutdown + gc", started, baseline)
     alive = [type(ref()).__name__ for ref in world if ref() is not None]
