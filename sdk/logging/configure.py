@@ -65,7 +65,10 @@ def configure_logger(
     chosen = backend_from_env() if backend is None else backend
     logger = openfactory_logger(name)
     _install(logger, chosen, prefix)
-    logger.setLevel(number)
+    if logger.level != number:
+        # setLevel empties every logger's level cache, a cost that grows with the number of
+        # loggers in the process: an app rebuilt with its level (every test) skips it.
+        logger.setLevel(number)
     logger.propagate = os.environ.get(PROPAGATE_ENV, "").strip().lower() in ("1", "true", "yes")
     return logger
 

@@ -12,7 +12,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from openfactory import _clock
 from openfactory.errors import ConfigurationError, TransportError
@@ -28,19 +28,32 @@ AckCallback = Callable[[DeliveryReport], None]
 DEFAULT_RETENTION = 100_000
 
 
-@dataclass
 class _Topic:
-    name: str
-    partitions: int
-    next_offset: list[int]
-    log: deque[Record]
-    # Key -> partition: murmur2 runs once per key, not once per record.
-    placed: dict[str | None, int] = field(default_factory=dict)
-    # Key -> the subscriptions its records reach, in subscription order; built on first use,
-    # dropped when a subscription of the key (or of every key) comes or goes.
-    routes: dict[str | None, tuple[_BrokerSubscription, ...]] = field(default_factory=dict)
-    by_key: dict[str, list[_BrokerSubscription]] = field(default_factory=dict)
-    catch_all: list[_BrokerSubscription] = field(default_factory=list)
+    """One topic: its partitions' next offsets and the newest ``retention`` records."""
+
+    __slots__ = (
+        "by_key",
+        "catch_all",
+        "log",
+        "name",
+        "next_offset",
+        "partitions",
+        "placed",
+        "routes",
+    )  # fmt: skip
+
+    def __init__(self, name: str, partitions: int, retention: int | None) -> None:
+        self.name = name
+        self.partitions = partitions
+        self.next_offset = [0] * partitions
+        self.log: deque[Record] = deque(maxlen=retention)
+        # Key -> partition: murmur2 runs once per key, not once per record.
+        self.placed: dict[str | None, int] = {}
+        # Key -> the subscriptions its records reach, in subscription order; built on first
+        # use, dropped when a subscription of the key (or of every key) comes or goes.
+        self.routes: dict[str | None, tuple[_BrokerSubscription, ...]] = {}
+        self.by_key: dict[str, list[_BrokerSubscription]] = {}
+        self.catch_all: list[_BrokerSubscription] = []
 
 
 @dataclass
@@ -123,7 +136,7 @@ class FakeBroker:
             raise ConfigurationError(f"topic {name!r} needs >= 1 partition, got {count}")
         with self._lock:
             if name not in self._topics:
-                self._topics[name] = _Topic(name, count, [0] * count, deque(maxlen=self.retention))
+                self._topics[name] = _Topic(name, count, self.retention)
 
     def topics(self) -> list[str]:
         """Names of the topics that exist, sorted."""

@@ -88,11 +88,12 @@ class FakeKSQLDB:
             self.broker.create_topic(topic, partitions)
         with self._lock:
             # Subscribe, then replay what the topics already hold (as ksqlDB reads from the
-            # earliest offset); offsets seen twice are applied once.
+            # earliest offset; a broker made here holds nothing); offsets seen twice are
+            # applied once.
             feeds = self._tables.feeds()
             for topic, callback in feeds.items():
                 self._subscriptions.append(self.broker.subscribe(topic, None, callback))
-            for topic, callback in feeds.items():
+            for topic, callback in feeds.items() if broker is not None else ():
                 for record in self.broker.records(topic):
                     callback(record)
 
