@@ -101,7 +101,8 @@ class WebRunner:
 
     async def run(self, open_server: Callable[[str, int], HTTPServer], host: str) -> None:
         """``async_run()`` of the web app: see the module docs. Errors are logged, not raised;
-        a cancellation that is not a stop request is re-raised after the shutdown."""
+        a cancellation that is not a stop request is re-raised after the shutdown. Raises
+        ``SystemExit(1)`` after a shutdown that lost records, as ``OpenFactoryApp.run()``."""
         app = self._app
         loop = asyncio.get_running_loop()
         app._dispatcher.loop = loop
@@ -137,8 +138,10 @@ class WebRunner:
             finally:
                 self.serving.clear()
                 self.port = None
-                app.shutdown()
+                report = app.shutdown()
                 app._dispatcher.loop = None
+        if report.exit_status:
+            raise SystemExit(report.exit_status)  # as run() does: the process says so
 
     async def _supervise(
         self, serving: asyncio.Future[None], looping: asyncio.Future[None]
@@ -229,7 +232,8 @@ class OpenFactoryWebApp(OpenFactoryApp):
         at the end the server is stopped, the loop cancelled and the app shut down.
 
         Errors (a port already in use, a failing loop, an overridden ``main_loop``) are
-        logged, not raised.
+        logged, not raised. Raises ``SystemExit(1)`` after a shutdown that lost records
+        (``ShutdownReport.lost``), as ``OpenFactoryApp.run()`` does.
         """
         await self._web.run(self._open_server, self.listen_host)
 

@@ -392,3 +392,18 @@ def test_port_must_be_a_number(monkeypatch: pytest.MonkeyPatch, ksqldb: FakeKSQL
     assert asgi_get(app, "/metrics").status_code == 404
     app.run()  # the same error, logged: the app shuts down
     assert avail_values(ksqldb, "DEV-UUID")[-1] == "UNAVAILABLE"
+
+
+def test_a_shutdown_that_lost_records_ends_with_status_1(
+    monkeypatch: pytest.MonkeyPatch, ksqldb: FakeKSQLDB, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As OpenFactoryApp.run(): the process must say that records were lost.
+    monkeypatch.setenv("PORT", "http")  # the run ends at once, with the shutdown
+    for app_class in (ServedPress, ServedMixer):
+        app = app_class(ksqldb, test_mode=True)
+        ksqldb.broker.fail_next(2)  # avail=AVAILABLE at start, UNAVAILABLE at the shutdown
+        with pytest.raises(SystemExit) as exit_:
+            app.run()
+        assert exit_.value.code == 1
+        assert app.shutdown_report is not None and app.shutdown_report.lost > 0
+        assert "PORT must be a TCP port number" in capsys.readouterr().err
