@@ -11,14 +11,14 @@ import json
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 
 from openfactory._threads import start_background_thread
 from openfactory.errors import ConfigurationError
+from openfactory.testing.loopback._rig import Rig
 
 
-class LoopbackAssetRouter:
+class LoopbackAssetRouter(Rig):
     """An asset router on ``127.0.0.1`` naming ``nats_url`` for every asset; ``url`` is what
     ``ASSET_ROUTER_URL`` should hold. Use as a context manager or ``start()``/``stop()``."""
 
@@ -115,17 +115,6 @@ class LoopbackAssetRouter:
         if self._thread is not None:
             self._thread.join(5.0)
             self._thread = None
-
-    def __enter__(self) -> LoopbackAssetRouter:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         return f"LoopbackAssetRouter({self.url if self._server else 'stopped'} -> {self.nats_url})"

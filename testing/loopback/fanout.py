@@ -4,14 +4,13 @@ is what an app's ``ASSET_ROUTER_URL`` should hold."""
 
 from __future__ import annotations
 
-from types import TracebackType
-
+from openfactory.testing.loopback._rig import Rig
 from openfactory.testing.loopback.asset_router import LoopbackAssetRouter
 from openfactory.testing.loopback.forwarder import AssetForwarder
 from openfactory.testing.loopback.nats_server import LoopbackNats
 
 
-class LoopbackFanOut:
+class LoopbackFanOut(Rig):
     """``nats`` (``LoopbackNats``), ``router`` (``LoopbackAssetRouter``) and ``forwarder``
     (``AssetForwarder`` from ``bootstrap_servers``), started and stopped together."""
 
@@ -69,14 +68,3 @@ class LoopbackFanOut:
             self._router.stop()
             self._router = None
         self.nats.stop()
-
-    def __enter__(self) -> LoopbackFanOut:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

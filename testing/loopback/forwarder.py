@@ -17,7 +17,6 @@ import sys
 import threading
 import uuid
 from collections.abc import Sequence
-from types import TracebackType
 
 from confluent_kafka import (
     TIMESTAMP_CREATE_TIME,
@@ -32,6 +31,7 @@ from openfactory.errors import ConfigurationError, TransportError
 from openfactory.fanout import AsyncLoopThread, forwarded_message
 from openfactory.fanout.nats_client import NatsBus
 from openfactory.kafka.clients import admin_config, consumer_config, to_record, topic_partitions
+from openfactory.testing.loopback._rig import Rig
 from openfactory.testing.loopback._running import run_until_signalled
 from openfactory.testing.memory import CATALOG_TOPICS
 from openfactory.transport.wire import ASSETS_STREAM
@@ -41,7 +41,7 @@ _BATCH = 500
 _TIMESTAMP_TYPES = {TIMESTAMP_CREATE_TIME: "producer", TIMESTAMP_LOG_APPEND_TIME: "broker"}
 
 
-class AssetForwarder:
+class AssetForwarder(Rig):
     """Forwards the records of ``topic`` (the assets topic by default) on Kafka at
     ``bootstrap_servers`` to the NATS server at ``nats_url``. Use as a context manager or
     ``start()``/``stop()``; ``forwarded`` counts the messages published."""
@@ -167,17 +167,6 @@ class AssetForwarder:
         if self._loop is not None:
             self._loop.stop()
             self._loop = None
-
-    def __enter__(self) -> AssetForwarder:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         return f"AssetForwarder({self.topic!r} -> {self.nats_url}, forwarded={self.forwarded})"

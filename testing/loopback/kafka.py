@@ -20,13 +20,13 @@ from __future__ import annotations
 import logging
 import sys
 import uuid
-from types import TracebackType
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
 from openfactory import _clock
 from openfactory.errors import ConfigurationError, TransportError
 from openfactory.kafka.clients import to_record
+from openfactory.testing.loopback._rig import Rig
 from openfactory.testing.loopback._running import run_until_signalled
 from openfactory.transport import Record
 
@@ -36,7 +36,7 @@ _librdkafka_logger = logging.getLogger("openfactory.testing.loopback.librdkafka"
 MOCK_DEFAULT_PARTITIONS = 4
 
 
-class LoopbackKafka:
+class LoopbackKafka(Rig):
     """An in-process mock Kafka cluster on 127.0.0.1; use as a context manager or call
     ``start()``/``stop()``. ``bootstrap_servers`` is its address."""
 
@@ -188,17 +188,6 @@ class LoopbackKafka:
         if self._owner is None:
             raise TransportError("the loopback Kafka cluster is not running: call start() first")
         return self._owner
-
-    def __enter__(self) -> LoopbackKafka:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         return f"LoopbackKafka({self._bootstrap or 'stopped'})"

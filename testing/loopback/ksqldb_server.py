@@ -14,7 +14,6 @@ import logging
 import signal
 import socket
 import threading
-from types import TracebackType
 
 try:
     from hypercorn.asyncio import serve
@@ -29,6 +28,7 @@ except ModuleNotFoundError as err:  # the server is part of the ``testing`` extr
 from openfactory._threads import start_background_thread
 from openfactory.errors import ConfigurationError
 from openfactory.testing.loopback._http_app import KSQLDBApp, ServedRequest
+from openfactory.testing.loopback._rig import Rig
 from openfactory.testing.memory.ksqldb import FakeKSQLDB
 
 __all__ = ["FakeKSQLDBServer", "ServedRequest", "main"]
@@ -39,7 +39,7 @@ _STARTUP_TIMEOUT = 10.0
 _GRACE = 0.5  # seconds hypercorn lets open connections finish on stop
 
 
-class FakeKSQLDBServer:
+class FakeKSQLDBServer(Rig):
     """Serves ``ksqldb`` (a fresh ``FakeKSQLDB`` if ``None``) over HTTP/1.1 and h2c on ``host``.
 
     ``port=0`` picks a free port; read the address from ``url``. Raises ``ConfigurationError``
@@ -158,17 +158,6 @@ class FakeKSQLDBServer:
             return
         self._thread = self._loop = self._shutdown = None
         self._last_port, self._bound_port = self._bound_port, None
-
-    def __enter__(self) -> FakeKSQLDBServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         where = self.url if self._bound_port is not None else "stopped"

@@ -6,19 +6,19 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterable
-from types import TracebackType
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from openfactory._threads import start_background_thread
 from openfactory.errors import ConfigurationError, TransportError
 from openfactory.kafka.clients import admin_config, consumer_config, to_record, topic_partitions
+from openfactory.testing.loopback._rig import Rig
 from openfactory.testing.memory import CATALOG_TOPICS, FakeBroker
 
 _POLL_S = 0.02
 
 
-class KafkaMirror:
+class KafkaMirror(Rig):
     """Copies every record of ``topics`` (from the earliest offset) into ``broker``.
 
     ``topics`` defaults to the topics behind the OpenFactory streams and tables. Raises
@@ -111,14 +111,3 @@ class KafkaMirror:
         if self._consumer is not None:
             self._consumer.close()
             self._consumer = None
-
-    def __enter__(self) -> KafkaMirror:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

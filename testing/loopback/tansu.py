@@ -23,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import weakref
-from types import TracebackType
 from typing import IO
 
 from confluent_kafka import KafkaException
@@ -31,6 +30,7 @@ from confluent_kafka import KafkaException
 from openfactory import _clock
 from openfactory.errors import ConfigurationError, TransportError
 from openfactory.testing.loopback._process import end_process, free_port, wait_until_stopped
+from openfactory.testing.loopback._rig import Rig
 from openfactory.testing.loopback._running import run_until_signalled
 from openfactory.testing.loopback._topics import admin_client, create_topic, read_to_end
 from openfactory.transport import Record
@@ -61,7 +61,7 @@ def tansu_binary() -> str:
         raise ConfigurationError(f"no tansu binary for this platform: {err}") from err
 
 
-class TansuBroker:
+class TansuBroker(Rig):
     """A Tansu broker process on loopback; use as a context manager or call ``start()``/``stop()``.
 
     ``port=0`` picks a free port on first start; restarts keep it. ``binary`` defaults to
@@ -292,17 +292,6 @@ class TansuBroker:
                 f"cannot {doing} the Tansu broker: it is not running (start() or restart() it)"
             )
         return self._process
-
-    def __enter__(self) -> TansuBroker:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         state = "paused" if self.paused else "running" if self.running else "not running"
