@@ -7,7 +7,6 @@ also makes it answer an HTTP error or a body without ``nats_url``, for the error
 
 from __future__ import annotations
 
-import json
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +15,7 @@ from typing import Any
 from openfactory._threads import start_background_thread
 from openfactory.errors import ConfigurationError
 from openfactory.testing.loopback._rig import Rig
+from openfactory.testing.memory.fanout import RouterAnswers
 
 
 class LoopbackAssetRouter(Rig):
@@ -28,14 +28,21 @@ class LoopbackAssetRouter(Rig):
         """Raises ``ConfigurationError`` if ``nats_url`` is not a non-empty string."""
         if not isinstance(nats_url, str) or not nats_url:
             raise ConfigurationError(f"nats_url must be a non-empty string, got {nats_url!r}")
-        self.nats_url = nats_url
-        self.cluster_name = cluster_name
+        self._answers = RouterAnswers(cluster_name, nats_url)
         #: Asset UUIDs asked about, in order.
-        self.requests: list[str] = []
-        self._routes: dict[str, tuple[int, bytes]] = {}
-        self._lock = threading.Lock()
+        self.requests = self._answers.requests
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+
+    @property
+    def nats_url(self) -> str:
+        """The NATS server named for every asset not routed otherwise."""
+        return self._answers.nats_url
+
+    @property
+    def cluster_name(self) -> str:
+        """The cluster name every default answer gives."""
+        return self._answers.cluster_name
 
     def route(
         self,
@@ -47,23 +54,11 @@ class LoopbackAssetRouter(Rig):
     ) -> None:
         """Answer ``status`` and ``answer`` (any JSON; by default the usual answer naming
         ``nats_url``, else this router's server) about ``asset_uuid`` from now on."""
-        if answer is None:
-            answer = self._answer(asset_uuid, nats_url or self.nats_url)
-        body = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
-        with self._lock:
-            self._routes[asset_uuid] = (status, body)
+        self._answers.route(asset_uuid, nats_url, status=status, answer=answer)
 
     def answer(self, asset_uuid: str) -> tuple[int, bytes]:
         """``(HTTP status, body)`` answered about ``asset_uuid`` (and counted in ``requests``)."""
-        with self._lock:
-            self.requests.append(asset_uuid)
-            routed = self._routes.get(asset_uuid)
-        if routed is not None:
-            return routed
-        return 200, json.dumps(self._answer(asset_uuid, self.nats_url)).encode()
-
-    def _answer(self, asset_uuid: str, nats_url: str) -> dict[str, str]:
-        return {"asset_id": asset_uuid, "cluster_name": self.cluster_name, "nats_url": nats_url}
+        return self._answers.answer(asset_uuid)
 
     def start(self) -> LoopbackAssetRouter:
         """Listen on a free loopback port and serve in a background thread (no-op if running).

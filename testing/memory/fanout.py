@@ -163,6 +163,55 @@ class _MemorySubscription(Subscription):
         return f"MemorySubscription({self.subject!r} on {self.server.url})"
 
 
+class RouterAnswers:
+    """What an asset router answers: ``(HTTP status, body)`` per asset UUID, by default ``200``
+    and ``{"asset_id", "cluster_name", "nats_url"}`` naming ``nats_url``. ``requests`` lists the
+    UUIDs asked about, in order. Thread-safe; the in-memory layer and the loopback router share it.
+    """
+
+    def __init__(self, cluster_name: str, nats_url: str) -> None:
+        self.cluster_name = cluster_name
+        self.nats_url = nats_url
+        #: Asset UUIDs asked about (with ``answer``), in order.
+        self.requests: list[str] = []
+        self._routes: dict[str, tuple[int, bytes]] = {}
+        self._lock = threading.Lock()
+
+    def route(
+        self,
+        asset_uuid: str,
+        nats_url: str | None = None,
+        *,
+        status: int = 200,
+        answer: Any = None,
+    ) -> None:
+        """Answer ``status`` and ``answer`` about ``asset_uuid`` from now on: bytes as they are,
+        anything else as JSON, ``None`` as the default answer naming ``nats_url`` (else this
+        router's server). Raises ``TypeError`` for an answer JSON cannot encode."""
+        if answer is None:
+            answer = self._default(asset_uuid, nats_url or self.nats_url)
+        body = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
+        with self._lock:
+            self._routes[asset_uuid] = (status, body)
+
+    def answer(self, asset_uuid: str) -> tuple[int, bytes]:
+        """``(HTTP status, body)`` answered about ``asset_uuid``, counted in ``requests``."""
+        with self._lock:
+            self.requests.append(asset_uuid)
+            routed = self._routes.get(asset_uuid)
+        if routed is not None:
+            return routed
+        return 200, json.dumps(self._default(asset_uuid, self.nats_url)).encode()
+
+    def routed(self, asset_uuid: str) -> tuple[int, bytes] | None:
+        """What ``route`` set for ``asset_uuid`` (``None`` if nothing), not counted as asked."""
+        with self._lock:
+            return self._routes.get(asset_uuid)
+
+    def _default(self, asset_uuid: str, nats_url: str) -> dict[str, str]:
+        return {"asset_id": asset_uuid, "cluster_name": self.cluster_name, "nats_url": nats_url}
+
+
 class InMemoryFanOut:
     """The fan-out layer of one fake broker: forwarder, asset router and NATS servers.
 
@@ -174,12 +223,12 @@ class InMemoryFanOut:
         self.default_server = self.add_server(MEMORY_NATS_URL)
         #: False: every router look-up fails as an unreachable router does.
         self.router_reachable = True
+        self._answers = RouterAnswers("in-memory", MEMORY_NATS_URL)
         #: Asset UUIDs the router was asked about, in order.
-        self.router_requests: list[str] = []
+        self.router_requests = self._answers.requests
         #: Records of the assets topic forwarded so far.
         self.forwarded = 0
         self.connector = _MemoryConnector(self)
-        self._routes: dict[str, tuple[int, bytes]] = {}
         self._forwarding: set[str] = set()
         self._lock = threading.Lock()
 
@@ -201,25 +250,11 @@ class InMemoryFanOut:
         """Make the router answer ``status`` and ``answer`` (any JSON; by default
         ``{"asset_id", "cluster_name", "nats_url": nats_url}``) about ``asset_uuid``. A server
         named here that was never added does not answer, as a NATS server that is down."""
-        if answer is None:
-            answer = {
-                "asset_id": asset_uuid,
-                "cluster_name": "in-memory",
-                "nats_url": nats_url or MEMORY_NATS_URL,
-            }
-        body = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
-        with self._lock:
-            self._routes[asset_uuid] = (status, body)
+        self._answers.route(asset_uuid, nats_url, status=status, answer=answer)
 
     def answer(self, asset_uuid: str) -> tuple[int, bytes]:
         """What the router answers about ``asset_uuid``: ``(HTTP status, body)``."""
-        with self._lock:
-            self.router_requests.append(asset_uuid)
-            routed = self._routes.get(asset_uuid)
-        if routed is not None:
-            return routed
-        body = {"asset_id": asset_uuid, "cluster_name": "in-memory", "nats_url": MEMORY_NATS_URL}
-        return 200, json.dumps(body).encode()
+        return self._answers.answer(asset_uuid)
 
     def router(self, url: str) -> InMemoryAssetRouter:
         """This layer's router as reached at ``url`` (``ConfigurationError`` if not http(s))."""
@@ -247,8 +282,7 @@ class InMemoryFanOut:
     def _server_of(self, asset_uuid: str) -> InMemoryNatsServer:
         # The forwarder publishes where the router sends subscribers (on a cluster both hash
         # the key the same way); without a usable route, on the default server.
-        with self._lock:
-            routed = self._routes.get(asset_uuid)
+        routed = self._answers.routed(asset_uuid)
         if routed is not None:
             try:
                 answer = json.loads(routed[1])
