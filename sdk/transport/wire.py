@@ -40,16 +40,7 @@ def format_timestamp(moment: datetime | None = None) -> str:
     truncated, as the platform's producers do.
     """
     if moment is None:
-        # The nanosecond clock is exact and cheaper than a datetime; a burst of updates stamps
-        # many records in the same millisecond: format each millisecond once.
-        global _last_stamp
-        millis = _clock.time_ns() // 1_000_000
-        last = _last_stamp
-        if last[0] == millis:
-            return last[1]
-        stamp = _stamp(*divmod(millis, 1000))
-        _last_stamp = (millis, stamp)
-        return stamp
+        return _now()[2]
     elif moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     utc = moment.astimezone(UTC).replace(tzinfo=None)
@@ -59,7 +50,24 @@ def format_timestamp(moment: datetime | None = None) -> str:
 _EPOCH = datetime(1970, 1, 1)
 _ONE_SECOND = timedelta(seconds=1)
 _second_prefix: tuple[int, str] = (0, "1970-01-01T00:00:00.")
-_last_stamp: tuple[int, str] = (0, "1970-01-01T00:00:00.000Z")
+# The millisecond last stamped: [start, end) in epoch ns, the timestamp, and it as a JSON string.
+_last_stamp: tuple[int, int, str, str] = (0, 0, "", '""')
+
+
+def _now() -> tuple[int, int, str, str]:
+    """``_last_stamp`` for now on the SDK's wall clock."""
+    # The nanosecond clock is exact and cheaper than a datetime; a burst of updates stamps
+    # many records in the same millisecond: format each millisecond once (two comparisons
+    # tell whether now is still in it: cheaper than dividing a 64-bit int).
+    global _last_stamp
+    now = _clock.time_ns()
+    last = _last_stamp
+    if not last[0] <= now < last[1]:
+        millis = now // 1_000_000
+        stamp = _stamp(*divmod(millis, 1000))
+        start = millis * 1_000_000
+        last = _last_stamp = (start, start + 1_000_000, stamp, _json_string(stamp))
+    return last
 
 
 def _stamp(second: int, millisecond: int) -> str:
@@ -93,11 +101,27 @@ def asset_record(attr_id: str, value: Any, tag: str, type_: str, timestamp: str)
         if not (type(attr_id) is type(tag) is type(type_) is str):
             return _asset_record_by_json(attr_id, value, tag, type_, timestamp)
         frame = _frame(attr_id, tag, type_)
-    value_json = _scalar_json(value)
+    # An exact int formats as json.dumps writes it (int.__repr__), without a call.
+    value_json = f"{value}" if value.__class__ is int else _scalar_json(value)
     if value_json is None or type(timestamp) is not str:
         return _asset_record_by_json(attr_id, value, tag, type_, timestamp)
     head, middle = frame
-    return f"{head}{value_json}{middle}{_json_string(timestamp)}}}}}".encode()
+    last = _last_stamp
+    stamp_json = last[3] if timestamp is last[2] else _json_string(timestamp)
+    return f"{head}{value_json}{middle}{stamp_json}}}}}".encode()
+
+
+def stamped_record(attr_id: str, value: Any, tag: str, type_: str) -> tuple[str, bytes]:
+    """``(timestamp, record)``: ``format_timestamp()`` and ``asset_record(attr_id, value, tag,
+    type_, timestamp)`` of it, in one call (every attribute update is stamped now)."""
+    _, _, timestamp, stamp_json = _now()
+    frame = _frames.get((attr_id, tag, type_))
+    if frame is not None:
+        value_json = f"{value}" if value.__class__ is int else _scalar_json(value)
+        if value_json is not None:
+            head, middle = frame
+            return timestamp, f"{head}{value_json}{middle}{stamp_json}}}}}".encode()
+    return timestamp, asset_record(attr_id, value, tag, type_, timestamp)
 
 
 def _asset_record_by_json(attr_id: Any, value: Any, tag: Any, type_: Any, timestamp: Any) -> bytes:

@@ -11,7 +11,12 @@ from hypothesis import strategies as st
 
 from openfactory.testing import VirtualClock
 from openfactory.transport import Record, new_record
-from openfactory.transport.wire import ATTRIBUTE_TYPES, asset_record, format_timestamp
+from openfactory.transport.wire import (
+    ATTRIBUTE_TYPES,
+    asset_record,
+    format_timestamp,
+    stamped_record,
+)
 
 
 def reference_record(attr_id: Any, value: Any, tag: Any, type_: Any, timestamp: Any) -> bytes:
@@ -60,6 +65,35 @@ def test_asset_record_is_byte_for_byte_json_dumps(
     assert asset_record(attr_id, value, tag, type_, timestamp) == expected
     # the second time through, the cached frame of (id, tag, type) is used
     assert asset_record(attr_id, value, tag, type_, timestamp) == expected
+
+
+@given(
+    attr_id=st.text(min_size=1),
+    value=json_values,
+    tag=st.text(),
+    type_=st.sampled_from(sorted(ATTRIBUTE_TYPES)),
+    advance_ms=st.integers(min_value=0, max_value=2500),
+)
+def test_stamped_record_is_the_record_of_format_timestamp_now(
+    attr_id: str, value: Any, tag: str, type_: str, advance_ms: int
+) -> None:
+    with VirtualClock("2026-05-04T12:34:56.789Z") as clock:
+        clock.advance(advance_ms / 1000)  # sometimes into another millisecond or second
+        timestamp, record = stamped_record(attr_id, value, tag, type_)
+        assert timestamp == format_timestamp()
+        assert record == reference_record(attr_id, value, tag, type_, timestamp)
+        # the second time through, the cached frame and timestamp are used
+        assert stamped_record(attr_id, value, tag, type_) == (timestamp, record)
+
+
+def test_a_timestamp_equal_to_the_last_one_stamped_is_encoded_as_any_other() -> None:
+    with VirtualClock("2026-05-04T12:34:56.789Z"):
+        stamped = format_timestamp()
+        # the same text, another object: the cached JSON of the stamp is keyed by identity
+        copy = "".join(list(stamped))
+        for timestamp in (stamped, copy, "2026-05-04T12:34:56.790Z", ""):
+            expected = reference_record("a", 1, "T", "Samples", timestamp)
+            assert asset_record("a", 1, "T", "Samples", timestamp) == expected
 
 
 class Reading(int):
