@@ -16,6 +16,7 @@ from openfactory.kafka._clients import logger, to_record, translate, validate_co
 from openfactory.kafka._commands import COMMAND_MARK, is_command
 from openfactory.kafka._consumer import KafkaSubscription, open_subscription, reset_readers
 from openfactory.kafka._producer import (
+    SharedProducer,
     acquire_producer,
     is_fatal,
     release_producer,
@@ -33,6 +34,8 @@ from openfactory.transport import (
     check_publish,
     check_subscribe,
 )
+
+_find = bytes.find
 
 # What a ksqlDB client must provide, for the error that names what one lacks.
 _KSQLDB_METHODS = tuple(
@@ -112,20 +115,75 @@ class KafkaTransport(Transport):
         on_delivery: DeliveryCallback | None = None,
     ) -> None:
         """Queue one record (``value=None`` for a tombstone); raises ``TransportError``."""
+        # Every attribute update comes here: its case (bytes, no callback, no command) runs in
+        # this one frame; anything else takes the checked path. The bytes search is find(), not
+        # "in": bytes.__contains__ first tries the needle as an int and clears the TypeError.
+        if (
+            on_delivery is not None
+            or type(value) is not bytes
+            or type(key) is not str
+            or type(topic) is not str
+            or not topic
+            or self._closed
+            or _find(value, COMMAND_MARK) >= 0
+        ):
+            self._publish_checked(topic, key, value, on_delivery)
+            return
+        shared = self._shared
+        producer = shared.producer
+        try:
+            producer.produce(topic, value, key, -1, self._report_failure)  # -1: partitioner's
+        except (BufferError, KafkaException, RuntimeError) as exc:
+            producer = self._produce_again(exc, producer, topic, key, value, self._report_failure)
+        if key is not self._noted_key or self._noted_generation != shared.generation:
+            self._note(key, shared)
+        self._published += 1
+        if self._published & 63:
+            # Delivery reports are served by the producer's poller thread; serving them here
+            # too, after every record, would hand the GIL to other threads on each publish.
+            return
+        self._serve_reports(producer)
+
+    def _publish_checked(
+        self, topic: str, key: str, value: bytes | None, on_delivery: DeliveryCallback | None
+    ) -> None:
+        """``publish`` of anything but a plain attribute record: checked arguments, a delivery
+        callback of the caller's, a command (sent at once), a tombstone."""
         value = check_publish(topic, key, value, on_delivery, self._closed)
         callback = (
             self._report_failure if on_delivery is None else partial(self._on_delivery, on_delivery)
         )
         shared = self._shared
-        command = value is not None and COMMAND_MARK in value and is_command(value)
+        command = is_command(value)
         if command and self._send_command(topic, key, value, callback):
             return
         producer = shared.producer
         try:
-            producer.produce(topic, value, key, -1, callback)  # -1: the partitioner's choice
-        except BufferError:
-            self._produce_when_room(topic, key, value, callback)
-        except KafkaException as exc:
+            producer.produce(topic, value, key, -1, callback)
+        except (BufferError, KafkaException, RuntimeError) as exc:
+            producer = self._produce_again(exc, producer, topic, key, value, callback)
+        if key is not self._noted_key or self._noted_generation != shared.generation:
+            self._note(key, shared)
+        if command:
+            shared.nudge()  # it follows records of its key: on the shared producer, sent now
+        self._published += 1
+        if not self._published & 63:
+            self._serve_reports(producer)
+
+    def _produce_again(
+        self,
+        exc: Exception,
+        producer: Any,
+        topic: str,
+        key: str,
+        value: bytes | None,
+        callback: Any,
+    ) -> Any:
+        """Queue the record ``producer.produce`` refused with ``exc``, if it can be; returns the
+        producer that took it. Raises ``TransportError`` when it cannot."""
+        if isinstance(exc, BufferError):
+            return self._produce_when_room(topic, key, value, callback)
+        if isinstance(exc, KafkaException):
             if not is_fatal(exc):
                 raise translate(exc, f"cannot publish to {topic!r} for key {key!r}") from exc
             # Dead for good (e.g. its producer id unknown to a broker that lost its state):
@@ -135,22 +193,18 @@ class KafkaTransport(Transport):
                 producer.produce(topic, value, key, on_delivery=callback)
             except (BufferError, KafkaException) as again:
                 raise translate(again, f"cannot publish to {topic!r} for key {key!r}") from exc
-        except RuntimeError as exc:
-            # The shared producer was closed by a concurrent close().
-            raise translate(exc, f"cannot publish to {topic!r} for key {key!r}") from exc
-        if key is not self._noted_key or self._noted_generation != shared.generation:
-            # Which keys the shared producer holds, for commands (_send_command); noted again
-            # only when the key changes or the producer was seen empty since.
-            generation = shared.generation
-            shared.lingering[key] = None
-            self._noted_key, self._noted_generation = key, generation
-        if command:
-            shared.nudge()  # it follows records of its key: on the shared producer, sent now
-        self._published += 1
-        if self._published & 63:
-            # Delivery reports are served by the producer's poller thread; serving them here
-            # too, after every record, would hand the GIL to other threads on each publish.
-            return
+            return producer
+        # RuntimeError: the shared producer was closed by a concurrent close().
+        raise translate(exc, f"cannot publish to {topic!r} for key {key!r}") from exc
+
+    def _note(self, key: str, shared: SharedProducer) -> None:
+        # Which keys the shared producer holds, for commands (_send_command); noted again only
+        # when the key changes or the producer was seen empty since.
+        generation = shared.generation
+        shared.lingering[key] = None
+        self._noted_key, self._noted_generation = key, generation
+
+    def _serve_reports(self, producer: Any) -> None:
         try:
             producer.poll(0)
         except KafkaException as exc:
@@ -177,7 +231,7 @@ class KafkaTransport(Transport):
             return False
         return True
 
-    def _produce_when_room(self, topic: str, key: str, value: bytes | None, callback: Any) -> None:
+    def _produce_when_room(self, topic: str, key: str, value: bytes | None, callback: Any) -> Any:
         deadline = _clock.monotonic() + self.queue_full_timeout
         while True:
             # Serving delivery reports is what frees room in librdkafka's queue.
@@ -185,7 +239,7 @@ class KafkaTransport(Transport):
             producer.poll(0.05)
             try:
                 producer.produce(topic, value, key, on_delivery=callback)
-                return
+                return producer
             except BufferError as exc:
                 if _clock.monotonic() >= deadline:
                     raise TransportError(

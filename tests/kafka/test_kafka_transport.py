@@ -117,6 +117,23 @@ def test_unreachable_broker_failures_are_counted_and_logged(
     transport.close()
 
 
+def test_failures_of_records_published_without_a_callback_are_counted() -> None:
+    # The attribute updates' path (bytes, no callback, no command): failures still reported.
+    transport = KafkaTransport(
+        f"127.0.0.1:{closed_port()}", FakeKSQLDB(), config={"message.timeout.ms": 300}
+    )
+    values = [b'{"ID": "level", "VALUE": %d}' % n for n in range(3)]
+    for value in values:
+        transport.publish("t", "asset-9", value)
+    result = transport.flush(5)
+    assert result.undelivered == 0
+    assert transport.failure_count == result.failure_count == 3
+    assert sorted(r.record.value or b"" for r in result.failures) == values
+    assert all(not r.ok and r.record.key == "asset-9" for r in result.failures)
+    transport.close_timeout = 0.5
+    transport.close()
+
+
 def test_full_queue_is_waited_out_not_dropped(cluster: LoopbackKafka, topic: str) -> None:
     cluster.create_topic(topic)
     transport = open_transport(cluster, **{"queue.buffering.max.messages": 2})
