@@ -202,29 +202,34 @@ class TopicReader:
         catch_all = routes[None][1] if None in routes else ()
         topic = self.topic
         for message in messages:
-            error = message.error()
-            if error is not None:
-                logger.warning("consumer error on topic %r: %s", topic, error)
-                continue
             raw_key = message.key()
             route = routes.get(raw_key)
             if route is not None:
                 key, subscriptions, claim = route
+                if claim is not None:
+                    # An app's own records come back to it: most are the bulk of what it reads.
+                    # The only subscriber takes them by their bytes, once past its start. (An
+                    # error has no key, and the bytes of a record its subscriber published.)
+                    only = subscriptions[0]
+                    value = message.value()
+                    if value is not None and only.active and message.partition() not in only.start:
+                        try:
+                            if claim(value):
+                                continue
+                        except Exception:
+                            logger.exception("subscriber %r raised while claiming a record", only)
+                            continue
             elif catch_all:
-                key, subscriptions, claim = decode_key(raw_key), catch_all, None
+                key, subscriptions = decode_key(raw_key), catch_all
             else:
+                continue  # a key no one here follows (an error has none: routed as None)
+            error = message.error()
+            if error is not None:
+                logger.warning("consumer error on topic %r: %s", topic, error)
+                continue
+            if not subscriptions:
                 continue
             partition, offset, value = message.partition(), message.offset(), message.value()
-            if claim is not None and value is not None:
-                # An app's own records come back to it: most are the bulk of what it reads.
-                only = subscriptions[0]
-                if only.active and partition not in only.start:
-                    try:
-                        if claim(value):
-                            continue
-                    except Exception:
-                        logger.exception("subscriber %r raised while claiming a record", only)
-                        continue
             record = new_record(topic, key, value, partition, offset, message.timestamp()[1])
             for subscription in subscriptions:
                 if not subscription.active:
