@@ -38,9 +38,12 @@ def test_own_records_come_back_without_a_second_decode(world) -> None:
         published = asset.level
         assert asset.transport.flush(TIMEOUT).ok
         assert last_seen.wait(TIMEOUT)
-        # Recognised, the echo of the last update left the published attribute in place (a
-        # decoded one would be a new object); and nothing is left waiting for its echo.
-        assert asset.level is published
+        # Recognised, the echo of the last update is the published attribute: its very value
+        # and timestamp objects (a decoded one would hold new ones); and nothing is left
+        # waiting for its echo.
+        assert asset.level == published
+        assert asset.level.value is published.value
+        assert asset.level.timestamp is published.timestamp
         assert not asset._echoes
     finally:
         asset.close()
