@@ -284,7 +284,7 @@ class Asset(BaseAsset):
         ``ConfigurationError`` for a bad type or tag.
 
         What ``_publish_attribute(AssetAttribute(value, type_, tag, id=attribute_id))`` does,
-        for the updates of declared attributes: one per ``app.x = ...``.
+        for the updates of declared attributes and assignments: one per ``app.x = ...``.
         """
         if type_ not in ATTRIBUTE_TYPES or type(tag) is not str:
             self._publish_attribute(AssetAttribute(value, type_, tag, id=attribute_id))
@@ -294,7 +294,18 @@ class Asset(BaseAsset):
         attribute = _new_attribute(AssetAttribute)
         attribute.value, attribute.type, attribute.tag = value, type_, tag
         attribute.timestamp, attribute.id = timestamp, attribute_id
-        self._send(attribute, payload, (value, type_, tag, timestamp, attribute_id))
+        # What _send does, written out: one call less per update.
+        echoes = self._echoes
+        if len(echoes) >= _ECHO_MEMORY:
+            echoes.clear()
+        echoes[payload] = (value, type_, tag, timestamp, attribute_id)
+        try:
+            self._transport.publish(self._assets_topic, self.asset_uuid, payload)
+        except BaseException:
+            echoes.pop(payload, None)
+            raise
+        if payload in echoes:
+            self._state.store(attribute_id, attribute)
 
     def _send(self, attribute: AssetAttribute, payload: bytes, echo: _Echo) -> None:
         # The write path loops back: the broker echoes the record to this asset's own feed
