@@ -132,7 +132,8 @@ class KafkaTransport(Transport):
         shared = self._shared
         producer = shared.producer
         try:
-            producer.produce(topic, value, key, -1, self._report_failure)  # -1: partitioner's
+            # -1: the partitioner's choice of partition.
+            producer.produce(topic, value, key, -1, self._report_failure)
         except (BufferError, KafkaException, RuntimeError) as exc:
             producer = self._produce_again(exc, producer, topic, key, value, self._report_failure)
         if key is not self._noted_key or self._noted_generation != shared.generation:
