@@ -333,6 +333,8 @@ class Asset(BaseAsset):
         attribute = decode_attribute(record)
         if attribute is None:
             return
+        if self._echoes and self._take_echo(_as_published(attribute)):
+            return  # this asset's record relayed with other bytes (the fan-out layer's stamps)
         self._state.store_received(attribute)
         self._on_attribute(attribute)
 
@@ -516,3 +518,11 @@ def _own_records(asset: Asset) -> _OwnRecords:
     feed = _OwnRecords(asset._on_record)
     feed.claim = asset._take_echo
     return feed
+
+
+def _as_published(attribute: AssetAttribute) -> bytes:
+    """The record this SDK publishes for ``attribute``: what its own echo would be, byte for
+    byte, before a relay (the fan-out layer's forwarder) added its timestamps."""
+    return asset_record(
+        attribute.id or "", attribute.value, attribute.tag, attribute.type, attribute.timestamp
+    )

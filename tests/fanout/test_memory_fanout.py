@@ -253,3 +253,21 @@ def test_fake_broker_option_routes_apps_given_a_router_through_the_in_memory_lay
         """
     )
     pytester.runpytest("-p", "no:cacheprovider", "--ofa-fake-broker").assert_outcomes(passed=1)
+
+
+def test_own_records_relayed_through_the_fan_out_layer_are_known_as_echoes(
+    ofa_ksqldb: FakeKSQLDB, ofa_fanout: InMemoryFanOut, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The forwarder adds timestamps: the echo does not come back byte for byte. Recognised all
+    # the same, nothing waits for it (an unrecognised echo stayed remembered until 65,536 did).
+    monkeypatch.setenv("ASSET_ROUTER_URL", MEMORY_ROUTER_URL)
+    oven, other = Asset("OVEN", ofa_ksqldb), Asset("OVEN", ofa_ksqldb)
+    oven.add_attribute("temp", temp(180.0))
+    for value in (181.0, 182.5, "door open", None):
+        oven.temp = value
+    assert oven._echoes == {}
+    assert oven.temp.value is None
+    other.temp = 190.0  # another writer's record is no echo of oven's
+    assert oven.temp.value == 190.0
+    oven.close()
+    other.close()
