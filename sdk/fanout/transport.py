@@ -14,6 +14,7 @@ import logging
 
 from typing_extensions import override
 
+from openfactory import _clock
 from openfactory.errors import ConfigurationError
 from openfactory.fanout.bus import BusConnector, SubjectBus
 from openfactory.fanout.messages import asset_subjects, record_from_message
@@ -98,6 +99,9 @@ class FanOutTransport(DelegatingTransport):
         """Stop the fan-out subscriptions, give back the NATS connections, close ``inner``."""
         if self._closed:
             return
+        # close_timeout is this transport's (an app's shutdown lowers it to what is left of its
+        # budget): closing inner, which flushes, gets what is left of it.
+        deadline = _clock.monotonic() + self.close_timeout
         try:
             super().close()  # the subscriptions made here
             with self._lock:
@@ -105,6 +109,7 @@ class FanOutTransport(DelegatingTransport):
             for bus in buses:
                 self._connector.release(bus)
         finally:
+            self.inner.close_timeout = max(deadline - _clock.monotonic(), 0.0)
             self.inner.close()
 
     def __repr__(self) -> str:

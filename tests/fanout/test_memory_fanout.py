@@ -271,3 +271,19 @@ def test_own_records_relayed_through_the_fan_out_layer_are_known_as_echoes(
     assert oven.temp.value == 190.0
     oven.close()
     other.close()
+
+
+def test_a_shutdown_budget_bounds_closing_the_transport_under_the_fan_out_layer(
+    ofa_ksqldb: FakeKSQLDB, ofa_fanout: InMemoryFanOut, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fan-out transport closes the one it wraps, which flushes: with what is left of the
+    # app's budget, not its own default of 10 s.
+    monkeypatch.setenv("APP_UUID", "COUNTER")
+    monkeypatch.setenv("OPENFACTORY_SHUTDOWN_TIMEOUT", "0.2")
+    app = Counter(ofa_ksqldb, asset_router_url=MEMORY_ROUTER_URL)
+    assert isinstance(app.transport, FanOutTransport)
+    ofa_ksqldb.broker.disconnect()
+    report = app.shutdown()
+    ofa_ksqldb.broker.reconnect()
+    assert report.undelivered > 0 and report.exit_status == 1
+    assert app.transport.inner.close_timeout <= 0.2
