@@ -23,7 +23,12 @@ from typing import Any, TypeVar
 from openfactory.apps import CommandOutcome, OpenFactoryApp, ShutdownReport
 from openfactory.apps.stopping import handler_of, set_handler
 from openfactory.assets import Asset
-from openfactory.assets.attribute import command_record
+from openfactory.assets.attribute import (
+    command_call,
+    command_record,
+    no_such_method,
+    validate_id,
+)
 from openfactory.errors import ConfigurationError
 from openfactory.testing.clock import VirtualClock
 from openfactory.testing.memory.ksqldb import FakeKSQLDB
@@ -176,9 +181,20 @@ class AppHarness:
     def call(
         self, app: OpenFactoryApp, method: str, sender: str = CALLER_UUID, **arguments: Any
     ) -> CommandOutcome | None:
-        """Invoke ``method`` on ``app`` as another asset would; return its outcome, if any yet."""
+        """Invoke ``method`` on ``app`` as another asset would; return its outcome, if any yet.
+
+        The record is the one ``Asset(uuid, ...).method(method, sender, arguments)`` publishes,
+        and the same ``CommandError`` is raised for a method the app has not published or an
+        argument that cannot be sent as a string; the app's own state says which methods it
+        published (an ``Asset`` view would read them from ksqlDB: use ``view()`` for that).
+        """
+        validate_id("method", method)
+        methods = app.methods()
+        if method not in methods:
+            raise no_such_method(app.asset_uuid, method, methods)
+        payload, _ = command_call(method, sender, arguments)
         before = len(self.recorder.outcomes)
-        self.view(app.asset_uuid).method(method, sender, arguments)
+        self.broker.produce(self._assets_topic(), app.asset_uuid, payload)
         new = self.recorder.outcomes[before:]
         return new[-1] if new else None
 
@@ -186,8 +202,11 @@ class AppHarness:
         """Publish ``<method>_CMD`` with any VALUE (e.g. a bad envelope); return the outcome."""
         before = len(self.recorder.outcomes)
         payload = command_record(method, value)
-        self.broker.produce(self.ksqldb.get_kafka_topic(ASSETS_STREAM), app.asset_uuid, payload)
+        self.broker.produce(self._assets_topic(), app.asset_uuid, payload)
         return self.recorder.outcomes[before]
+
+    def _assets_topic(self) -> str:
+        return self.ksqldb.get_kafka_topic(ASSETS_STREAM)
 
     def view(self, uuid: str) -> Asset:
         """An ``Asset`` view of ``uuid``, reading state as another app would (one per UUID)."""

@@ -10,8 +10,12 @@ from numbers import Real
 from typing import Any
 
 from openfactory.assets._state import AssetState
-from openfactory.assets.attribute import AssetAttribute, command_record, validate_id
-from openfactory.commands import CommandEnvelope
+from openfactory.assets.attribute import (
+    AssetAttribute,
+    command_call,
+    no_such_method,
+    validate_id,
+)
 from openfactory.errors import CommandError, ConfigurationError
 from openfactory.transport import Transport
 
@@ -42,19 +46,11 @@ class CommandSender:
         if not self._has_method(method):
             self._state.load()  # a view's feed brings only what was published after it was built
             if not self._has_method(method):
-                known = sorted(k for k, v in self._state.snapshot().items() if v.type == "Method")
-                raise CommandError(
-                    method,
-                    f"asset {self._asset_id!r} has no such method (known: "
-                    f"{', '.join(known) or 'none'})",
-                )
-        arguments = command_arguments(method, args)
-        try:
-            envelope = CommandEnvelope.new(sender_uuid, arguments)
-        except (TypeError, ValueError) as err:
-            raise CommandError(method, str(err)) from err
-        self._transport.publish(self._topic, key, command_record(method, envelope.to_json()))
-        return str(envelope.header.correlation_id)
+                known = [k for k, v in self._state.snapshot().items() if v.type == "Method"]
+                raise no_such_method(self._asset_id, method, known)
+        payload, correlation_id = command_call(method, sender_uuid, command_arguments(method, args))
+        self._transport.publish(self._topic, key, payload)
+        return correlation_id
 
     def _has_method(self, name: str) -> bool:
         attribute = self._state.get(name)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, overload
 
 from openfactory._logtext import shown
-from openfactory.errors import ConfigurationError
+from openfactory.commands import CommandEnvelope
+from openfactory.errors import CommandError, ConfigurationError
 from openfactory.transport.wire import (
     ATTRIBUTE_TYPES,
     COMMAND_SUFFIX,
@@ -265,6 +267,28 @@ def command_record(method: str, value: Any) -> bytes:
     """
     return asset_record(
         method + COMMAND_SUFFIX, value, COMMAND_TAG, _COMMAND_TYPE, format_timestamp()
+    )
+
+
+def command_call(method: str, sender_uuid: str, arguments: Mapping[str, Any]) -> tuple[bytes, str]:
+    """The record a caller publishes to run ``method`` with ``arguments`` (values sent as
+    strings), and the command's correlation id.
+
+    Raises ``CommandError`` when an argument cannot be sent as a string.
+    """
+    try:
+        envelope = CommandEnvelope.new(sender_uuid, arguments)
+    except (TypeError, ValueError) as err:
+        raise CommandError(method, str(err)) from err
+    return command_record(method, envelope.to_json()), str(envelope.header.correlation_id)
+
+
+def no_such_method(asset_id: str, method: str, known: Iterable[str]) -> CommandError:
+    """The error for a command to a method asset ``asset_id`` does not have (``known``: its
+    methods)."""
+    return CommandError(
+        method,
+        f"asset {asset_id!r} has no such method (known: {', '.join(sorted(known)) or 'none'})",
     )
 
 

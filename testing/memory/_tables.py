@@ -6,8 +6,9 @@ most are never queried before a newer value replaces them. A record in exactly t
 SDK writes (``openfactory.transport.wire.asset_record``) is therefore only noted as the latest of
 its ``(asset, attribute)`` and read into the ``assets`` table when a query needs it, in the order
 the records came: the tables a query sees are the ones reading every record at once would give.
-Anything else on the topic (another layout, a tombstone, garbage, and the attributes that feed
-other tables: ``avail``, ``AssetType``, ...) is read at once, after what is noted.
+The attributes that also feed another table (``avail``, ``AssetType``, ...) update that table at
+once. Anything else on the topic (another layout, a tombstone, garbage) is read at once, after
+what is noted.
 
 Look-ups by a table's key, and of the ``assets`` rows of one asset, go through an index: they
 cost the same with ten assets or ten thousand.
@@ -52,7 +53,7 @@ _SDK_LAYOUT = re.compile(
     + _STRING + rb'), "TYPE": (' + _STRING + rb'), "attributes": \{"timestamp": (' + _STRING
     + rb")\}\}"
 ).fullmatch  # fmt: skip
-# Attributes that feed a table besides ``assets``: always read at once (they are few).
+# Attributes that feed a table besides ``assets``: that table is updated at once (they are few).
 _FEEDING = frozenset(attr.encode() for attr in (*DERIVED, "AssetType"))
 
 
@@ -126,11 +127,11 @@ class StateTables:
                 return  # seen already (the replay at start overlaps the live feed)
             taken[partition] = offset
             if match is not None:
-                if match[1] not in _FEEDING:
-                    self._noted[(key, match[1])] = match  # type: ignore[index]
-                    return
-                self._read_noted()
-                self._store_asset_row(key, _layout_row(key, match))  # type: ignore[arg-type]
+                self._noted[(key, match[1])] = match  # type: ignore[index]
+                if match[1] in _FEEDING:
+                    # Its companion table (assets_avail, assets_type, ...) at once; its row of
+                    # the assets table, like any other, when a query needs it.
+                    self._store_companion(key, _layout_row(key, match))  # type: ignore[arg-type]
                 return
             self._read_noted()
             self._read_asset_record(record)
@@ -141,7 +142,7 @@ class StateTables:
             return
         noted, self._noted = self._noted, {}
         for (asset, _), match in noted.items():
-            self._store_asset_row(asset, _layout_row(asset, match))
+            self._store_assets_row(asset, _layout_row(asset, match))
 
     def _read_asset_record(self, record: Record) -> None:
         if record.value is None:
@@ -157,12 +158,19 @@ class StateTables:
         self._store_asset_row(asset, row)
 
     def _store_asset_row(self, asset: str, row: Row) -> None:
+        self._store_assets_row(asset, row)
+        self._store_companion(asset, row)
+
+    def _store_assets_row(self, asset: str, row: Row) -> None:
         key = row["KEY"]
         self._assets_rows[key] = row
         by_asset = self._by_asset.get(asset)
         if by_asset is None:
             by_asset = self._by_asset[asset] = {}
         by_asset[key] = row
+
+    def _store_companion(self, asset: str, row: Row) -> None:
+        """The row of the table an asset row's attribute feeds besides ``assets``, if any."""
         attr, value = row["ID"], row["VALUE"]
         if attr == "AssetType" and row["TYPE"] == "OpenFactory":
             if value == DELETE:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 
 from openfactory.apps import EventAttribute, OpenFactoryApp, ofa_method
-from openfactory.errors import ConfigurationError
+from openfactory.errors import CommandError, ConfigurationError
 from openfactory.testing import AppHarness, RecorderAssertionError
 from openfactory.testing.strategies import (
     asset_attributes,
@@ -49,6 +49,35 @@ def test_call_and_assert(harness: AppHarness) -> None:
     assert harness.view("VALVE-1").position.value == "open 40%"
     rows = harness.query("SELECT VALUE FROM assets WHERE ASSET_UUID='VALVE-1' AND ID='position';")
     assert rows == [{"VALUE": "open 40%"}]
+
+
+def test_call_sends_what_a_view_sends_and_refuses_what_a_view_refuses(
+    harness: AppHarness,
+) -> None:
+    valve = harness.build(Valve, "VALVE-1")
+    harness.call(valve, "open", sender="HMI-1", percent=40)
+    harness.view("VALVE-1").method("open", "HMI-1", {"percent": 40})
+    placeholder, by_harness, by_view = harness.recorder.commands_for("open")
+    assert placeholder.value == ""  # published by the app when built
+    for field in ("asset", "id", "type", "tag", "topic"):
+        assert getattr(by_harness, field) == getattr(by_view, field)
+    sent = [json.loads(record.value) for record in (by_harness, by_view)]
+    assert sent[0]["arguments"] == sent[1]["arguments"] == {"percent": "40"}
+    assert sent[0]["header"]["sender_uuid"] == sent[1]["header"]["sender_uuid"] == "HMI-1"
+    assert sent[0]["header"].keys() == sent[1]["header"].keys()
+    assert [o.status for o in harness.recorder.outcomes] == ["executed", "executed"]
+    errors = []
+    for send in (
+        lambda method, **arguments: harness.call(valve, method, **arguments),
+        lambda method, **arguments: harness.view("VALVE-1").method(method, "HMI-1", arguments),
+    ):
+        for method, arguments in (("close", {}), ("open", {"percent": object()})):
+            with pytest.raises(CommandError) as error:
+                send(method, **arguments)
+            errors.append(str(error.value).split(" at 0x")[0])
+    assert errors[:2] == errors[2:]
+    assert "asset 'VALVE-1' has no such method (known: open)" in errors[0]
+    assert len(harness.recorder.commands_for("open")) == 3  # nothing sent for either
 
 
 def test_failures_and_rejections_are_recorded(harness: AppHarness) -> None:
