@@ -29,11 +29,13 @@ from openfactory.assets.attribute import (
     no_such_method,
     validate_id,
 )
+from openfactory.backends import open_transport
 from openfactory.errors import ConfigurationError
 from openfactory.testing.clock import VirtualClock
 from openfactory.testing.memory.ksqldb import FakeKSQLDB
 from openfactory.testing.recorder import Recorder
 from openfactory.testing.signals import Delivery, SignalSimulator
+from openfactory.transport import Transport
 from openfactory.transport.wire import ASSETS_STREAM
 
 AppT = TypeVar("AppT", bound=OpenFactoryApp)
@@ -89,6 +91,7 @@ class AppHarness:
         self._handlers = {s: handler_of(s) for s in (signal.SIGINT, signal.SIGTERM)}
         self.apps: list[OpenFactoryApp] = []
         self._views: dict[str, Asset] = {}
+        self._caller: Transport | None = None  # what call() publishes through
 
     # building ---------------------------------------------------------------------------
     def build(
@@ -194,19 +197,23 @@ class AppHarness:
             raise no_such_method(app.asset_uuid, method, methods)
         payload, _ = command_call(method, sender, arguments)
         before = len(self.recorder.outcomes)
-        self.broker.produce(self._assets_topic(), app.asset_uuid, payload)
+        self._publish_command(app, payload)
         new = self.recorder.outcomes[before:]
         return new[-1] if new else None
 
     def send_raw_command(self, app: OpenFactoryApp, method: str, value: Any) -> CommandOutcome:
         """Publish ``<method>_CMD`` with any VALUE (e.g. a bad envelope); return the outcome."""
         before = len(self.recorder.outcomes)
-        payload = command_record(method, value)
-        self.broker.produce(self._assets_topic(), app.asset_uuid, payload)
+        self._publish_command(app, command_record(method, value))
         return self.recorder.outcomes[before]
 
-    def _assets_topic(self) -> str:
-        return self.ksqldb.get_kafka_topic(ASSETS_STREAM)
+    def _publish_command(self, app: OpenFactoryApp, payload: bytes) -> None:
+        # Through a transport chosen as an Asset view's is (--ofa-fake-broker may put the apps
+        # on another in-memory broker than this harness's), made once.
+        caller = self._caller
+        if caller is None:
+            caller = self._caller = open_transport(self.ksqldb, None)
+        caller.publish(caller.topic_for(ASSETS_STREAM), app.asset_uuid, payload)
 
     def view(self, uuid: str) -> Asset:
         """An ``Asset`` view of ``uuid``, reading state as another app would (one per UUID)."""
@@ -225,6 +232,9 @@ class AppHarness:
         for view in self._views.values():
             view.close()
         self._views.clear()
+        if self._caller is not None:
+            self._caller.close()
+            self._caller = None
         for signum, handler in self._handlers.items():
             set_handler(signum, handler)
         if self._tmp is not None:
