@@ -9,6 +9,7 @@ import threading
 from typing import Any
 
 import pytest
+from recording_ksqldb import RecordingKSQLDB
 
 from openfactory.assets import Asset
 from openfactory.testing.memory import FakeKSQLDB
@@ -16,18 +17,6 @@ from openfactory.transport.wire import asset_record
 
 TS = "2026-05-04T12:34:56.789Z"
 PUMP = "PUMP-001"
-
-
-class RecordingKSQLDB(FakeKSQLDB):
-    """The fake ksqlDB, keeping the text of every pull query it answers."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.queries: list[str] = []
-
-    def query(self, sql: str) -> list[dict[str, Any]]:
-        self.queries.append(sql)
-        return super().query(sql)
 
 
 def publish(ksql: FakeKSQLDB, attr: str, value: Any, tag: str = "T", type_: str = "Events") -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from record_collector import Collector
+from recording_ksqldb import RecordingKSQLDB
 
 from openfactory.assets import Asset, AssetAttribute, AssetUNS
 from openfactory.errors import TransportError
@@ -24,18 +25,6 @@ from openfactory.transport.wire import asset_record
 TS = "2026-05-04T12:34:56.789Z"
 PUMP, SPARE = "PUMP-001", "PUMP-002"
 UNS = "factory/line-1/pump"
-
-
-class RecordingKSQLDB(FakeKSQLDB):
-    """The fake ksqlDB, keeping the text of every pull query it answers."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.queries: list[str] = []
-
-    def query(self, sql: str) -> list[dict[str, Any]]:
-        self.queries.append(sql)
-        return super().query(sql)
 
 
 def mapping_record(asset: str, uns_id: str | None) -> bytes:

@@ -10,8 +10,9 @@ import threading
 from collections.abc import Callable, Iterator
 
 import pytest
+from outcomes import Outcomes
 
-from openfactory.apps import CommandOutcome, OpenFactoryApp, ofa_method
+from openfactory.apps import OpenFactoryApp, ofa_method
 from openfactory.assets import AssetAttribute
 from openfactory.commands import CommandEnvelope
 from openfactory.transport import Transport
@@ -47,25 +48,6 @@ class Worker(OpenFactoryApp):
         self.ran.append(text)
 
 
-class Outcomes:
-    """Command outcomes of one app, waitable."""
-
-    def __init__(self, app: OpenFactoryApp) -> None:
-        self.seen: list[CommandOutcome] = []
-        self._changed = threading.Condition()
-        app.add_command_observer(self._add)
-
-    def _add(self, outcome: CommandOutcome) -> None:
-        with self._changed:
-            self.seen.append(outcome)
-            self._changed.notify_all()
-
-    def wait_count(self, count: int) -> list[CommandOutcome]:
-        with self._changed:
-            assert self._changed.wait_for(lambda: len(self.seen) >= count, TIMEOUT), self.seen
-            return list(self.seen)
-
-
 @pytest.fixture
 def build(
     ksqldb, new_transport: Callable[[], Transport], monkeypatch: pytest.MonkeyPatch
@@ -94,7 +76,7 @@ def send(transport: Transport, app: OpenFactoryApp, method: str, **arguments: st
 
 def test_commands_run_one_at_a_time_in_arrival_order(build, new_transport) -> None:
     app, caller = build("ORDER-APP"), new_transport()
-    outcomes = Outcomes(app)
+    outcomes = Outcomes(app, TIMEOUT)
     for n in range(20):
         send(caller, app, "note", text=f"n{n}")
     assert [o.status for o in outcomes.wait_count(20)] == ["executed"] * 20
@@ -104,7 +86,7 @@ def test_commands_run_one_at_a_time_in_arrival_order(build, new_transport) -> No
 
 def test_where_a_method_runs_follows_the_transport(build, new_transport) -> None:
     app, caller = build("WHERE-APP"), new_transport()
-    outcomes = Outcomes(app)
+    outcomes = Outcomes(app, TIMEOUT)
     send(caller, app, "note", text="first")
     if caller.inline_delivery:
         # In memory the command has run by the time the publish returns, on the caller's thread.
@@ -120,7 +102,7 @@ def test_a_slow_method_holds_up_no_other_app_or_asset(build, new_transport) -> N
     caller = new_transport()
     if caller.inline_delivery:
         pytest.skip("in memory a method runs inside the caller's publish: nothing runs meanwhile")
-    slow_outcomes, other_outcomes = Outcomes(slow), Outcomes(other)
+    slow_outcomes, other_outcomes = Outcomes(slow, TIMEOUT), Outcomes(other, TIMEOUT)
     send(caller, slow, "hold")
     # Records of different keys need not arrive in the order they were sent: wait for the
     # slow method to hold its app's command thread before commanding the other app.
@@ -143,7 +125,7 @@ def test_a_slow_method_holds_up_no_other_app_or_asset(build, new_transport) -> N
 
 def test_nothing_a_method_raises_stops_command_intake(build, new_transport, capsys) -> None:
     app, caller = build("ESCAPE-APP"), new_transport()
-    outcomes = Outcomes(app)
+    outcomes = Outcomes(app, TIMEOUT)
     send(caller, app, "escape", how="exit")
     send(caller, app, "escape", how="cancel")
     send(caller, app, "note", text="still here")

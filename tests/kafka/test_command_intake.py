@@ -7,14 +7,14 @@ of them."""
 from __future__ import annotations
 
 import asyncio
-import threading
 import uuid
 from collections.abc import Iterator
 
 import pytest
+from outcomes import Outcomes
 from record_collector import Collector
 
-from openfactory.apps import CommandOutcome, OpenFactoryApp, ofa_method
+from openfactory.apps import OpenFactoryApp, ofa_method
 from openfactory.commands import CommandEnvelope
 from openfactory.kafka.transport import KafkaTransport, reset_kafka_clients
 from openfactory.testing import FakeKSQLDB
@@ -86,23 +86,6 @@ class Escaping(OpenFactoryApp):
         return text
 
 
-class Outcomes:
-    def __init__(self, app: OpenFactoryApp) -> None:
-        self.seen: list[CommandOutcome] = []
-        self._changed = threading.Condition()
-        app.add_command_observer(self._add)
-
-    def _add(self, outcome: CommandOutcome) -> None:
-        with self._changed:
-            self.seen.append(outcome)
-            self._changed.notify_all()
-
-    def wait_count(self, count: int) -> list[CommandOutcome]:
-        with self._changed:
-            assert self._changed.wait_for(lambda: len(self.seen) >= count, TIMEOUT), self.seen
-            return list(self.seen)
-
-
 def send(transport: Transport, app: OpenFactoryApp, method: str, **arguments: str) -> None:
     envelope = CommandEnvelope.new("intake-caller", arguments).to_json()
     record = asset_record(method + COMMAND_SUFFIX, envelope, COMMAND_TAG, "OpenFactory", "")
@@ -117,7 +100,7 @@ def test_an_app_takes_commands_after_anything_its_methods_or_callbacks_raise(
     monkeypatch.setenv("APP_UUID", f"INTAKE-{uuid.uuid4().hex[:8]}")
     app = Escaping(ksqlClient=FakeKSQLDB(), transport=open_transport(cluster, transports))
     try:
-        outcomes = Outcomes(app)
+        outcomes = Outcomes(app, TIMEOUT)
         # A callback of the app's own, on the reader thread its commands arrive on.
         raised = iter(ESCAPES)
 

@@ -11,11 +11,11 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from process_lines import Lines
 
 from openfactory.assets import Asset
 from openfactory.kafka import KafkaTransport, KSQLDBClient
@@ -33,30 +33,6 @@ APP = "DEMO-E2E"
 TIMEOUT = 30.0
 Broker = LoopbackKafka | TansuBroker
 WIRE_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-
-
-class Lines:
-    """The lines a process writes to a pipe, waited on by condition (no sleeping)."""
-
-    def __init__(self, pipe) -> None:
-        self.lines: list[str] = []
-        self._changed = threading.Condition()
-        threading.Thread(target=self._read, args=(pipe,), daemon=True).start()
-
-    def _read(self, pipe) -> None:
-        for line in pipe:
-            with self._changed:
-                self.lines.append(line.rstrip("\n"))
-                self._changed.notify_all()
-
-    def wait_for(self, text: str) -> str:
-        def found() -> str | None:
-            return next((line for line in self.lines if text in line), None)
-
-        with self._changed:
-            if not self._changed.wait_for(found, TIMEOUT):
-                pytest.fail(f"{text!r} never appeared; the app wrote:\n" + "\n".join(self.lines))
-            return found() or ""
 
 
 @pytest.fixture(scope="module", params=["mock", "tansu"])
@@ -85,7 +61,7 @@ def test_demo_app_process_speaks_the_wire_contract(cluster) -> None:
         stdout=subprocess.DEVNULL,
         text=True,
     )
-    log = Lines(process.stderr)
+    log = Lines(process.stderr, TIMEOUT)
     try:
         log.wait_for("Counter: 1")
         client = KSQLDBClient(server.url)
